@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isDrfdsError } from '../errors/DrfdsError.js';
 import { packageVersion } from './packageVersion.js';
+import { registerStudy } from './study.js';
 
 /** One `register…` per subcommand file; each adds its command to the program. */
 const registrations: Array<(program: Command) => void> = [
+  registerStudy,
 ];
 
 export function buildProgram(): Command {
