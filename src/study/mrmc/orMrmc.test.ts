@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { repositoryRoot } from '../../cli/packageVersion.js';
 import { parseImrmc } from '../imrmc/imrmcFormat.js';
 import { orMrmc, empiricalAucWithJackknife } from './orMrmc.js';
-import { fUpperTail, studentTQuantile } from './distributions.js';
+import { fUpper, studentTQuantile } from '../../eval/stats/distributions.js';
 
 const vanDyke = join(repositoryRoot(), '..', 'shared', 'data', 'mrmc', 'vandyke.imrmc');
 
@@ -54,7 +54,7 @@ test('jackknife pseudo-AUCs equal AUCs recomputed without each case', () => {
 test('F and t distributions agree with R (pf, qt)', () => {
   const r = execFileSync('Rscript', ['-e', 'cat(sprintf("%.17g", c(pf(4.46, 1, 15.26, lower.tail=FALSE), pf(0.3, 3, 7.5, lower.tail=FALSE), qt(0.975, 15.26), qt(0.1, 3.3))), sep="\\n")'], { encoding: 'utf8' })
     .trim().split('\n').map(Number);
-  const ours = [fUpperTail(4.46, 1, 15.26), fUpperTail(0.3, 3, 7.5), studentTQuantile(0.975, 15.26), studentTQuantile(0.1, 3.3)];
+  const ours = [fUpper(4.46, 1, 15.26), fUpper(0.3, 3, 7.5), studentTQuantile(0.975, 15.26), studentTQuantile(0.1, 3.3)];
   ours.forEach((value, i) => assert.ok(Math.abs(value - (r[i] as number)) < 1e-10, `${i}: ${value} vs ${r[i]}`));
 });
 

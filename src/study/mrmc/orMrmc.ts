@@ -1,6 +1,6 @@
 import { DrfdsError } from '../../errors/DrfdsError.js';
 import type { ImrmcData } from '../imrmc/imrmcFormat.js';
-import { fUpperTail, studentTQuantile } from './distributions.js';
+import { fUpper, studentTQuantile } from '../../eval/stats/distributions.js';
 
 /**
  * Multi-reader multi-case analysis of empirical AUCs by the Obuchowski–Rockette model with jackknife covariance
@@ -153,7 +153,7 @@ export function orMrmc(data: ImrmcData): OrMrmcResult {
   const F = msT / denominator;
   const df1 = t - 1;
   const df2 = denominator ** 2 / (msTR ** 2 / ((t - 1) * (r - 1)));
-  const p = fUpperTail(F, df1, df2);
+  const p = fUpper(F, df1, df2);
 
   const standardError = Math.sqrt((2 / r) * denominator);
   const tCritical = studentTQuantile(0.975, df2);
@@ -169,7 +169,7 @@ export function orMrmc(data: ImrmcData): OrMrmcResult {
         ci95: [difference - tCritical * standardError, difference + tCritical * standardError],
         df2,
         t: tStatistic,
-        p: fUpperTail(tStatistic ** 2, 1, df2),
+        p: fUpper(tStatistic ** 2, 1, df2),
       });
     }
   }

@@ -1,0 +1,333 @@
+import { readFile } from 'node:fs/promises';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { Hono, type Context } from 'hono';
+import { authenticate, createAuthRoutes, currentUser, errorResponse, requireRole, requireUser, type AuthEnv, type AuthStore, type AuthUser } from '../../auth/index.js';
+import { repositoryRoot } from '../../cli/packageVersion.js';
+import type { Detector } from '../../detector/Detector.js';
+import { DrfdsError } from '../../errors/DrfdsError.js';
+import { decodeImage } from '../../image/decodeImage.js';
+import { analyzeStudy } from '../analysis/studyAnalysis.js';
+import type { ModelOutput, SessionNumber, StudyCase } from '../domain/types.js';
+import { loadStudyCases, type CaseSelection } from '../setup/loadStudyCases.js';
+import { modelOutputsFromPredictions, runModelOnCases } from '../setup/modelOutputs.js';
+import type { ReadSubmission, StudyStore } from '../store/StudyStore.js';
+
+export interface StudyAppDeps {
+  readonly auth: AuthStore;
+  readonly studies: StudyStore;
+  /** Folders an admin may point a study's data set at (anything else is refused). */
+  readonly dataRoots: readonly string[];
+  /** Opens a model package (normally `createDetector` of src/detector). Needed to run the model at set-up. */
+  readonly loadDetector?: (packageDir: string) => Promise<Detector>;
+  /** Model package used when the admin names none. */
+  readonly defaultModelDir?: string;
+  /** The browser app's folder; `web/study` of the repository by default. */
+  readonly webDir?: string;
+  readonly secureCookie?: boolean;
+}
+
+const webTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+function bad(message: string): DrfdsError {
+  return new DrfdsError('study/bad-request', message, { httpStatus: 400 });
+}
+
+function intParam(c: Context, name: string): number {
+  const text = c.req.param(name) ?? '';
+  if (!/^\d+$/.test(text)) throw bad(`"${name}" must be a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+function sessionParam(c: Context): SessionNumber {
+  const n = intParam(c, 'n');
+  if (n !== 1 && n !== 2) throw bad('the session is 1 (unaided) or 2 (aided)');
+  return n;
+}
+
+async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  const body = (await c.req.json().catch(() => undefined)) as unknown;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('send a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function insideRoots(path: string, roots: readonly string[], what: string): string {
+  const absolute = resolve(path);
+  if (!roots.some((root) => { const r = relative(resolve(root), absolute); return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && !/^[A-Za-z]:/.test(r)); })) {
+    throw new DrfdsError('study/path-not-allowed', `${what} ${path} is outside the data folders this service may read (${roots.join(', ') || 'none configured'})`, { httpStatus: 403 });
+  }
+  return absolute;
+}
+
+/** What a reader is allowed to know about a case: never truth, reference boxes, file name or subgroup fields. */
+function caseForReader(studyCase: StudyCase, session: SessionNumber): { id: number; width: number; height: number; modelBoxes?: ModelOutput['boxes'] } {
+  const base = { id: studyCase.id, width: studyCase.width, height: studyCase.height };
+  // The unaided session never sees model output; the aided one sees the boxes (not the scores' raw list order).
+  return session === 2 ? { ...base, modelBoxes: studyCase.model?.boxes ?? [] } : base;
+}
+
+/**
+ * The reader-study service: `/api/...` (JSON) and the browser app (`/`). Mount it where you like, e.g.
+ * `app.route('/study', createStudyApp(deps))`; the pages use relative URLs.
+ */
+export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
+  const { studies, auth } = deps;
+  const webDir = resolve(deps.webDir ?? join(repositoryRoot(), 'web', 'study'));
+  const pixelCache = new Map<number, { width: number; height: number; data: Uint8Array }>();
+  const app = new Hono<AuthEnv>();
+  app.onError(errorResponse);
+
+  app.route('/api/auth', createAuthRoutes(auth, { secureCookie: deps.secureCookie ?? false }));
+  app.use('/api/*', authenticate(auth));
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path.includes('/api/auth/')) return next();
+    return requireUser()(c, next);
+  });
+  app.use('/api/admin/*', requireRole('admin'));
+
+  // ——— reader ———
+
+  const sessionSummary = (studyId: number, user: AuthUser, number: SessionNumber) => {
+    const session = studies.getSession(studyId, user.id, number);
+    return {
+      number,
+      availability: studies.availability(studyId, user.id, number),
+      startedAt: session?.startedAt ?? null,
+      completedAt: session?.completedAt ?? null,
+      progress: studies.progress(studyId, user.id, number),
+    };
+  };
+
+  app.get('/api/studies', (c) => {
+    const user = currentUser(c);
+    const list = studies.studiesOfReader(user.id).map((study) => ({
+      id: study.id,
+      name: study.name,
+      status: study.status,
+      washoutDays: study.washoutDays,
+      sessions: [sessionSummary(study.id, user, 1), sessionSummary(study.id, user, 2)],
+    }));
+    return c.json({ user, studies: list });
+  });
+
+  const requireStudyReader = (c: Context<AuthEnv>): { user: AuthUser; studyId: number } => {
+    const user = currentUser(c);
+    const studyId = intParam(c, 'sid');
+    studies.getStudy(studyId);
+    if (!studies.isReader(studyId, user.id)) throw new DrfdsError('study/not-a-reader', 'you are not a reader of this study', { httpStatus: 403 });
+    return { user, studyId };
+  };
+
+  app.get('/api/studies/:sid/sessions/:n', (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    return c.json(sessionSummary(studyId, user, sessionParam(c)));
+  });
+
+  app.post('/api/studies/:sid/sessions/:n/open', (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    const number = sessionParam(c);
+    studies.startSession(studyId, user.id, number);
+    return c.json(sessionSummary(studyId, user, number));
+  });
+
+  app.get('/api/studies/:sid/sessions/:n/current', (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    const number = sessionParam(c);
+    const session = studies.getSession(studyId, user.id, number);
+    if (!session) throw new DrfdsError('study/session-not-started', `open session ${number} first`, { httpStatus: 409 });
+    const progress = studies.progress(studyId, user.id, number);
+    if (progress.nextCaseId === null) return c.json({ done: true, progress });
+    const studyCase = studies.getCase(studyId, progress.nextCaseId);
+    return c.json({ done: false, progress, case: caseForReader(studyCase, number), timing: studies.viewState(studyId, user.id, number, studyCase.id) });
+  });
+
+  app.get('/api/studies/:sid/sessions/:n/cases/:cid/pixels', async (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    const number = sessionParam(c);
+    const caseId = intParam(c, 'cid');
+    studies.assertMayView(studyId, user.id, number, caseId);
+    let pixels = pixelCache.get(caseId);
+    if (!pixels) {
+      const studyCase = studies.getCase(studyId, caseId);
+      const decoded = await decodeImage(await readFile(studyCase.imagePath), `case ${caseId}`);
+      pixels = decoded.image;
+      pixelCache.set(caseId, pixels);
+      if (pixelCache.size > 32) pixelCache.delete(pixelCache.keys().next().value as number);
+    }
+    // Raw 8-bit gray, row-major; the viewer applies window/level, invert, zoom and pan itself.
+    return new Response(pixels.data, {
+      headers: { 'content-type': 'application/octet-stream', 'x-image-width': String(pixels.width), 'x-image-height': String(pixels.height), 'x-bits-stored': '8', 'cache-control': 'private, no-store' },
+    });
+  });
+
+  app.post('/api/studies/:sid/sessions/:n/cases/:cid/time', async (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    const body = await jsonBody(c);
+    const visibleMs = body.visibleMs;
+    if (typeof visibleMs !== 'number' || !Number.isFinite(visibleMs) || visibleMs < 0) throw bad('"visibleMs" must be a number ≥ 0');
+    return c.json(studies.reportTime(studyId, user.id, sessionParam(c), intParam(c, 'cid'), visibleMs));
+  });
+
+  app.post('/api/studies/:sid/sessions/:n/cases/:cid/read', async (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    const number = sessionParam(c);
+    const body = await jsonBody(c);
+    const submission: ReadSubmission = {
+      boxes: body.boxes as ReadSubmission['boxes'],
+      confidence: body.confidence === null || body.confidence === undefined ? null : (body.confidence as number),
+      noFracture: body.noFracture as boolean,
+      unreportedMs: typeof body.unreportedMs === 'number' ? body.unreportedMs : 0,
+      acceptedModelBoxes: Array.isArray(body.acceptedModelBoxes) ? (body.acceptedModelBoxes as number[]) : [],
+    };
+    // Committed (synchronous = FULL) before this reply is sent.
+    const read = studies.submitRead(studyId, user.id, number, intParam(c, 'cid'), submission);
+    return c.json({ read, progress: studies.progress(studyId, user.id, number) }, 201);
+  });
+
+  /** One read: its own reader or an admin; anyone else gets 404 (not 403, so ids do not reveal others' reads). */
+  app.get('/api/reads/:rid', (c) => {
+    const user = currentUser(c);
+    const read = studies.getRead(intParam(c, 'rid'));
+    if (!read || (read.userId !== user.id && user.role !== 'admin')) throw new DrfdsError('study/read-not-found', 'no such read of yours', { httpStatus: 404 });
+    return c.json({ read });
+  });
+
+  app.get('/api/studies/:sid/my-reads', (c) => {
+    const { user, studyId } = requireStudyReader(c);
+    return c.json({ reads: studies.reads(studyId, { userId: user.id }) });
+  });
+
+  // ——— admin ———
+
+  app.get('/api/admin/users', (c) => c.json({ users: auth.listUsers() }));
+  app.post('/api/admin/users', async (c) => {
+    const body = await jsonBody(c);
+    const user = await auth.createUser({
+      username: String(body.username ?? ''),
+      password: String(body.password ?? ''),
+      role: (body.role ?? 'reader') as 'reader',
+      displayName: typeof body.displayName === 'string' && body.displayName !== '' ? body.displayName : String(body.username ?? ''),
+      group: typeof body.group === 'string' && body.group !== '' ? body.group : null,
+    }, currentUser(c).id);
+    return c.json({ user }, 201);
+  });
+
+  const studyDetail = (studyId: number) => {
+    const study = studies.getStudy(studyId);
+    const cases = studies.cases(studyId);
+    const readers = studies.readerIds(studyId).map((id) => {
+      const user = auth.getUser(id);
+      const sessions = ([1, 2] as const).map((n) => {
+        const s = studies.getSession(studyId, id, n);
+        return { number: n, startedAt: s?.startedAt ?? null, completedAt: s?.completedAt ?? null, progress: studies.progress(studyId, id, n), availability: studies.availability(studyId, id, n) };
+      });
+      return { id, username: user?.username ?? `#${id}`, displayName: user?.displayName ?? '', group: user?.group ?? null, sessions, override: studies.overrideOf(studyId, id) ?? null };
+    });
+    return {
+      study,
+      cases: { total: cases.length, fracture: cases.filter((c) => c.truth === 1).length, withModelOutput: cases.filter((c) => c.model !== null).length },
+      readers,
+    };
+  };
+
+  app.get('/api/admin/studies', (c) => c.json({ studies: studies.listStudies().map((s) => studyDetail(s.id)) }));
+  app.get('/api/admin/studies/:sid', (c) => c.json(studyDetail(intParam(c, 'sid'))));
+
+  app.post('/api/admin/studies', async (c) => {
+    const admin = currentUser(c);
+    const body = await jsonBody(c);
+    if (typeof body.annotations !== 'string' || typeof body.images !== 'string') throw bad('"annotations" (COCO JSON path) and "images" (folder) are required');
+    const annotations = insideRoots(body.annotations, deps.dataRoots, 'annotations file');
+    const images = insideRoots(body.images, deps.dataRoots, 'image folder');
+    const subgroupFields = Array.isArray(body.subgroupFields) ? body.subgroupFields.map(String) : [];
+    const cases = loadStudyCases(annotations, images, { selection: (body.selection ?? {}) as CaseSelection, subgroupFields });
+    const study = studies.createStudy({
+      name: String(body.name ?? ''),
+      washoutDays: body.washoutDays === undefined ? undefined : Number(body.washoutDays),
+      seed: typeof body.seed === 'string' ? body.seed : undefined,
+      source: { annotations, images },
+      subgroupFields,
+      cases,
+    }, admin.id);
+    return c.json(studyDetail(study.id), 201);
+  });
+
+  app.post('/api/admin/studies/:sid/model', async (c) => {
+    const admin = currentUser(c);
+    const studyId = intParam(c, 'sid');
+    const body = await jsonBody(c).catch(() => ({}) as Record<string, unknown>);
+    const cases = studies.cases(studyId);
+    if (Array.isArray(body.predictions)) {
+      const thresholds = body.thresholds as { highSensitivity?: unknown; highSpecificity?: unknown } | undefined;
+      if (typeof thresholds?.highSensitivity !== 'number' || typeof thresholds.highSpecificity !== 'number') throw bad('predictions need "thresholds": {highSensitivity, highSpecificity}');
+      const t = { highSensitivity: thresholds.highSensitivity, highSpecificity: thresholds.highSpecificity };
+      const outputs = modelOutputsFromPredictions(body.predictions as Array<{ image_id: number; bbox: number[]; score: number }>, cases, t);
+      studies.setModelOutputs(studyId, { name: String(body.modelName ?? 'imported predictions'), version: String(body.modelVersion ?? '0'), thresholds: t }, outputs, admin.id);
+      return c.json(studyDetail(studyId));
+    }
+    const modelDir = typeof body.modelDir === 'string' ? body.modelDir : deps.defaultModelDir;
+    if (!deps.loadDetector || modelDir === undefined) throw new DrfdsError('study/no-detector', 'this service has no model configured; name a model package ("modelDir") or upload predictions', { httpStatus: 409 });
+    const detector = await deps.loadDetector(modelDir);
+    try {
+      const { model, outputs } = await runModelOnCases(detector, cases);
+      studies.setModelOutputs(studyId, model, outputs, admin.id);
+    } finally {
+      await detector.release();
+    }
+    return c.json(studyDetail(studyId));
+  });
+
+  app.post('/api/admin/studies/:sid/readers', async (c) => {
+    const studyId = intParam(c, 'sid');
+    const body = await jsonBody(c);
+    const user = typeof body.userId === 'number' ? auth.getUser(body.userId) : auth.findUser(String(body.username ?? ''));
+    if (!user) throw new DrfdsError('study/no-user', `no user "${String(body.username ?? body.userId)}"; create the account first`, { httpStatus: 404 });
+    if (user.role !== 'reader') throw bad(`${user.username} is an ${user.role}, not a reader`);
+    studies.addReader(studyId, user.id, currentUser(c).id);
+    return c.json(studyDetail(studyId));
+  });
+
+  app.post('/api/admin/studies/:sid/start', (c) => {
+    const studyId = intParam(c, 'sid');
+    studies.start(studyId, currentUser(c).id);
+    return c.json(studyDetail(studyId));
+  });
+
+  app.post('/api/admin/studies/:sid/readers/:uid/override', async (c) => {
+    const studyId = intParam(c, 'sid');
+    const body = await jsonBody(c);
+    studies.overrideWashout(studyId, intParam(c, 'uid'), typeof body.reason === 'string' ? body.reason : '', currentUser(c).id);
+    return c.json(studyDetail(studyId));
+  });
+
+  app.get('/api/admin/studies/:sid/audit', (c) => c.json({ audit: studies.auditLog(intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/reads', (c) => c.json({ reads: studies.reads(intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/analysis', (c) => c.json(analyzeStudy(studies, auth, intParam(c, 'sid'))));
+
+  // ——— the browser app ———
+
+  app.all('/api/*', () => {
+    throw new DrfdsError('study/no-route', 'no such reader-study API route', { httpStatus: 404 });
+  });
+
+  app.get('*', async (c) => {
+    const path = c.req.path;
+    const tail = path.split('/').pop() ?? '';
+    // The pages use relative URLs: `/study` must become `/study/`.
+    if (tail !== '' && !tail.includes('.')) return c.redirect(`${path}/`, 302);
+    const name = tail === '' || !tail.includes('.') ? 'index.html' : tail;
+    const type = webTypes[extname(name)];
+    if (!type || !/^[A-Za-z0-9_.-]+$/.test(name)) return c.notFound();
+    try {
+      return c.body(await readFile(join(webDir, name)), 200, { 'content-type': type, 'cache-control': 'no-cache' });
+    } catch {
+      return c.notFound();
+    }
+  });
+
+  return app;
+}

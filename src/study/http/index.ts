@@ -1,0 +1,1 @@
+export { createStudyApp, type StudyAppDeps } from './createStudyApp.js';
