@@ -1,11 +1,25 @@
 import { Command, CommanderError } from 'commander';
 import { isDrfdsError } from '../errors/DrfdsError.js';
 import { packageVersion } from './packageVersion.js';
+import { registerDetect } from './detect.js';
+import { registerPredict } from './predict.js';
+import { registerDemo } from './demo.js';
+import { registerEvaluate } from './evaluate.js';
 import { registerStudy } from './study.js';
+import { registerDicom } from './dicom.js';
+import { registerDataset } from './dataset.js';
+import { registerServe } from './serve.js';
 
 /** One `register…` per subcommand file; each adds its command to the program. */
 const registrations: Array<(program: Command) => void> = [
+  registerDetect,
+  registerPredict,
+  registerDemo,
+  registerEvaluate,
   registerStudy,
+  registerDicom,
+  registerDataset,
+  registerServe,
 ];
 
 export function buildProgram(): Command {

@@ -1,29 +1,130 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { AuthStore } from '../auth/index.js';
 import { DrfdsError } from '../errors/DrfdsError.js';
-import { parseImrmc } from '../study/imrmc/imrmcFormat.js';
+import { openSqlite, type SqliteDatabase } from '../storage/sqlite.js';
+import { analyzeStudy, studyImrmc, type StudyAnalysis } from '../study/analysis/studyAnalysis.js';
+import { studyReportHtml } from '../study/analysis/studyReportHtml.js';
+import { formatImrmc, parseImrmc } from '../study/imrmc/imrmcFormat.js';
 import { orMrmc } from '../study/mrmc/orMrmc.js';
 import { buildMrmcReport, mrmcReportMarkdown } from '../study/analysis/mrmcReport.js';
+import { StudyStore } from '../study/store/StudyStore.js';
+import { consensusCoco } from '../study/consensus/consensus.js';
+
+interface DatabaseOptions { db?: string; dataDir?: string }
+
+/** The service's database: `--db FILE`, else `DIR/drfds.sqlite` of `--data-dir DIR` (default `drfds-data`, as `drfds serve`). */
+export function databasePath(options: DatabaseOptions): string {
+  return options.db ?? join(options.dataDir ?? 'drfds-data', 'drfds.sqlite');
+}
+
+function openStores(options: DatabaseOptions): { db: SqliteDatabase; auth: AuthStore; studies: StudyStore } {
+  const db = openSqlite(databasePath(options));
+  return { db, auth: new AuthStore(db), studies: new StudyStore(db) };
+}
+
+/** report.json of `drfds study analyze STUDY`: the MRMC keys of the iMRMC mode at the top, then the reader-study tables. */
+export function studyReportJson(analysis: StudyAnalysis): Record<string, unknown> {
+  const mrmc = 'error' in analysis.mrmc ? { mrmc: analysis.mrmc } : { modalities: analysis.mrmc.modalities, cases: analysis.mrmc.cases, mrmc: analysis.mrmc.mrmc };
+  const { mrmc: _ignored, ...rest } = analysis;
+  return { ...mrmc, ...rest };
+}
+
+function withDatabaseOptions(command: Command): Command {
+  return command
+    .option('--db <file>', 'the service database (SQLite file)')
+    .option('--data-dir <dir>', 'the service data folder; its drfds.sqlite is used (default drfds-data)');
+}
 
 export function registerStudy(program: Command): void {
-  const study = program.command('study').description('reader studies: analysis of unaided vs aided reads');
-  study
-    .command('analyze')
-    .description('multi-reader multi-case (Obuchowski–Rockette, Hillis ddf) analysis of reads in iMRMC format')
-    .requiredOption('--imrmc <file>', 'reads in iMRMC input format (truth rows have reader id -1)')
-    .requiredOption('--out <dir>', 'folder for report.json and report.md')
-    .action((options: { imrmc: string; out: string }) => {
-      let text: string;
-      try {
-        text = readFileSync(options.imrmc, 'utf8');
-      } catch (error) {
-        throw new DrfdsError('study/read-failed', `cannot read ${options.imrmc}: ${(error as Error).message}`);
-      }
-      const report = buildMrmcReport(orMrmc(parseImrmc(text, basename(options.imrmc))));
+  const study = program.command('study').description('reader studies: export and analysis of unaided vs aided reads');
+  withDatabaseOptions(study
+    .command('analyze [study]')
+    .description('analyse a study of this service (id or name), or any reads in iMRMC format with --imrmc')
+    .option('--imrmc <file>', 'reads in iMRMC input format (truth rows have reader id -1): multi-reader multi-case analysis only')
+    .requiredOption('--out <dir>', 'folder for report.json and report.md / report.html'))
+    .action((studyRef: string | undefined, options: DatabaseOptions & { imrmc?: string; out: string }) => {
       mkdirSync(options.out, { recursive: true });
-      writeFileSync(join(options.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-      writeFileSync(join(options.out, 'report.md'), mrmcReportMarkdown(report));
-      console.log(`drfds: wrote ${join(options.out, 'report.json')} and report.md`);
+      if (options.imrmc !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(options.imrmc, 'utf8');
+        } catch (error) {
+          throw new DrfdsError('study/read-failed', `cannot read ${options.imrmc}: ${(error as Error).message}`);
+        }
+        const report = buildMrmcReport(orMrmc(parseImrmc(text, basename(options.imrmc))));
+        writeFileSync(join(options.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        writeFileSync(join(options.out, 'report.md'), mrmcReportMarkdown(report));
+        console.log(`drfds: wrote ${join(options.out, 'report.json')} and report.md`);
+        return;
+      }
+      if (studyRef === undefined) throw new DrfdsError('study/usage', 'name a study (id or name) or give --imrmc FILE');
+      const { db, auth, studies } = openStores(options);
+      try {
+        const analysis = analyzeStudy(studies, auth, studies.findStudy(studyRef).id);
+        writeFileSync(join(options.out, 'report.json'), `${JSON.stringify(studyReportJson(analysis), null, 2)}\n`);
+        writeFileSync(join(options.out, 'report.html'), studyReportHtml(analysis));
+        if (!('error' in analysis.mrmc)) writeFileSync(join(options.out, 'report.md'), mrmcReportMarkdown(analysis.mrmc));
+        console.log(`drfds: wrote ${join(options.out, 'report.json')} and report.html`);
+      } finally {
+        db.close();
+      }
+    });
+  withDatabaseOptions(study
+    .command('export <study>')
+    .description('write a study\'s reads in iMRMC input format (score = confidence 0-100; modalities unaided, aided)')
+    .requiredOption('--imrmc <file>', 'output file'))
+    .action((studyRef: string, options: DatabaseOptions & { imrmc: string }) => {
+      const { db, auth, studies } = openStores(options);
+      try {
+        writeFileSync(options.imrmc, formatImrmc(studyImrmc(studies, auth, studies.findStudy(studyRef).id)));
+        console.log(`drfds: wrote ${options.imrmc}`);
+      } finally {
+        db.close();
+      }
+    });
+  withDatabaseOptions(study
+    .command('consensus <study>')
+    .description('export the consensus reference standard of a study (readers\' session-1 boxes, admin decisions) as COCO')
+    .requiredOption('--coco <file>', 'output COCO JSON'))
+    .action((studyRef: string, options: DatabaseOptions & { coco: string }) => {
+      const { db, auth, studies } = openStores(options);
+      try {
+        const coco = consensusCoco(studies, auth, studies.findStudy(studyRef).id);
+        writeFileSync(options.coco, `${JSON.stringify(coco, null, 2)}\n`);
+        console.log(`drfds: wrote ${options.coco} (${coco.images.length} images, ${coco.annotations.length} boxes)`);
+      } finally {
+        db.close();
+      }
+    });
+  withDatabaseOptions(study.command('list').description('the studies of this service, with their progress'))
+    .action((options: DatabaseOptions) => {
+      const { db, studies } = openStores(options);
+      try {
+        for (const s of studies.listStudies()) {
+          const readers = studies.readerIds(s.id);
+          const done = readers.filter((id) => studies.getSession(s.id, id, 2)?.completedAt).length;
+          console.log(`${s.id}\t${s.name}\t${s.status}\t${studies.cases(s.id).length} cases\t${readers.length} readers (${done} finished both sessions)`);
+        }
+      } finally {
+        db.close();
+      }
+    });
+  withDatabaseOptions(study
+    .command('add-user <username>')
+    .description('create an account (the first admin, or readers); the password is read from DRFDS_PASSWORD or stdin')
+    .option('--role <role>', 'admin or reader', 'reader')
+    .option('--group <group>', 'reader group, e.g. resident or attending')
+    .option('--display-name <name>', 'name shown in the app'))
+    .action(async (username: string, options: DatabaseOptions & { role: string; group?: string; displayName?: string }) => {
+      const password = process.env.DRFDS_PASSWORD ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+      const { db, auth } = openStores(options);
+      try {
+        const user = await auth.createUser({ username, password, role: options.role as 'reader', group: options.group ?? null, displayName: options.displayName ?? username });
+        console.log(`drfds: created ${user.role} ${user.username} (id ${user.id})`);
+      } finally {
+        db.close();
+      }
     });
 }

@@ -21,9 +21,9 @@ function boxRows(label: string, metrics: DecisionMetrics): string {
 /** Sensitivity and specificity per reader, unaided (grey) and aided (blue), with 95% CI whiskers: an inline SVG. */
 function readerChart(analysis: StudyAnalysis): string {
   const rows = [...analysis.readers.map((r) => ({ label: r.username, arm: r as ArmComparison })), { label: 'all readers', arm: analysis.all }];
-  const width = 720; const rowHeight = 34; const left = 120; const plot = (width - left - 40) / 2;
+  const width = 720; const rowHeight = 34; const left = 120; const gap = 50; const plot = (width - left - 30 - gap) / 2;
   const height = rows.length * rowHeight + 50;
-  const x = (panel: number, value: number): number => left + panel * (plot + 20) + value * plot;
+  const x = (panel: number, value: number): number => left + panel * (plot + gap) + value * plot;
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`];
   ['sensitivity', 'specificity'].forEach((name, panel) => {
     parts.push(`<text x="${x(panel, 0.5)}" y="14" text-anchor="middle" font-weight="bold">${name}</text>`);

@@ -134,6 +134,11 @@ test('reading: no model output in session 1, own reads only, order and washout e
     assert.equal((await bob.get(`/api/studies/${studyId}/my-reads`)).json.reads.length, 0);
     assert.equal((await alice.get(`/api/studies/${studyId}/my-reads`)).json.reads.length, caseIds.length);
     assert.equal((await bob.get(`/api/admin/studies/${studyId}/reads`)).status, 403);
+    assert.equal((await bob.get(`/api/admin/studies/${studyId}/report`)).status, 403);
+    const report = await admin.get(`/api/admin/studies/${studyId}/report`);
+    assert.equal(report.status, 200);
+    assert.match(report.text, /Reader study “hip pilot”/);
+    assert.equal((await admin.get(`/api/admin/studies/${studyId}/analysis`)).json.all.unaided.reads, caseIds.length);
 
     const early = await alice.post(`/api/studies/${studyId}/sessions/2/open`);
     assert.equal(early.status, 403);

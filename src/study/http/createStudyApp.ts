@@ -5,9 +5,11 @@ import { authenticate, createAuthRoutes, currentUser, errorResponse, requireRole
 import { repositoryRoot } from '../../cli/packageVersion.js';
 import type { Detector } from '../../detector/Detector.js';
 import { DrfdsError } from '../../errors/DrfdsError.js';
-import { decodeImage } from '../../image/decodeImage.js';
 import { analyzeStudy } from '../analysis/studyAnalysis.js';
-import type { ModelOutput, SessionNumber, StudyCase } from '../domain/types.js';
+import { studyReportHtml } from '../analysis/studyReportHtml.js';
+import type { ModelOutput, SessionNumber, StudyBox, StudyCase } from '../domain/types.js';
+import { consensusCoco, consensusOverview } from '../consensus/consensus.js';
+import { readCaseViewerPixels, type ViewerPixels } from '../setup/caseImage.js';
 import { loadStudyCases, type CaseSelection } from '../setup/loadStudyCases.js';
 import { modelOutputsFromPredictions, runModelOnCases } from '../setup/modelOutputs.js';
 import type { ReadSubmission, StudyStore } from '../store/StudyStore.js';
@@ -71,15 +73,47 @@ function caseForReader(studyCase: StudyCase, session: SessionNumber): { id: numb
 }
 
 /**
+ * Raw gray values, row-major (16-bit little-endian when x-bits-stored > 8); the viewer does window/level, invert,
+ * zoom and pan itself, starting from the file's window when there is one.
+ */
+function pixelResponse(pixels: ViewerPixels): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'x-image-width': String(pixels.width),
+    'x-image-height': String(pixels.height),
+    'x-bits-stored': String(pixels.bitsStored),
+    'x-invert': pixels.invert ? '1' : '0',
+    'cache-control': 'private, no-store',
+  };
+  if (pixels.window) {
+    headers['x-window-center'] = String(pixels.window.center);
+    headers['x-window-width'] = String(pixels.window.width);
+  }
+  const body = pixels.data instanceof Uint16Array ? new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength) : pixels.data;
+  return new Response(body, { headers });
+}
+
+/**
  * The reader-study service: `/api/...` (JSON) and the browser app (`/`). Mount it where you like, e.g.
  * `app.route('/study', createStudyApp(deps))`; the pages use relative URLs.
  */
 export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
   const { studies, auth } = deps;
   const webDir = resolve(deps.webDir ?? join(repositoryRoot(), 'web', 'study'));
-  const pixelCache = new Map<number, { width: number; height: number; data: Uint8Array }>();
+  const pixelCache = new Map<number, ViewerPixels>();
   const app = new Hono<AuthEnv>();
   app.onError(errorResponse);
+
+  const casePixels = async (studyId: number, caseId: number): Promise<ViewerPixels> => {
+    const studyCase = studies.getCase(studyId, caseId); // 404 for a case of another study, cached or not
+    let pixels = pixelCache.get(caseId);
+    if (!pixels) {
+      pixels = await readCaseViewerPixels(studyCase.imagePath);
+      pixelCache.set(caseId, pixels);
+      if (pixelCache.size > 8) pixelCache.delete(pixelCache.keys().next().value as number);
+    }
+    return pixels;
+  };
 
   app.route('/api/auth', createAuthRoutes(auth, { secureCookie: deps.secureCookie ?? false }));
   app.use('/api/*', authenticate(auth));
@@ -150,18 +184,7 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
     const number = sessionParam(c);
     const caseId = intParam(c, 'cid');
     studies.assertMayView(studyId, user.id, number, caseId);
-    let pixels = pixelCache.get(caseId);
-    if (!pixels) {
-      const studyCase = studies.getCase(studyId, caseId);
-      const decoded = await decodeImage(await readFile(studyCase.imagePath), `case ${caseId}`);
-      pixels = decoded.image;
-      pixelCache.set(caseId, pixels);
-      if (pixelCache.size > 32) pixelCache.delete(pixelCache.keys().next().value as number);
-    }
-    // Raw 8-bit gray, row-major; the viewer applies window/level, invert, zoom and pan itself.
-    return new Response(pixels.data, {
-      headers: { 'content-type': 'application/octet-stream', 'x-image-width': String(pixels.width), 'x-image-height': String(pixels.height), 'x-bits-stored': '8', 'cache-control': 'private, no-store' },
-    });
+    return pixelResponse(await casePixels(studyId, caseId));
   });
 
   app.post('/api/studies/:sid/sessions/:n/cases/:cid/time', async (c) => {
@@ -304,9 +327,23 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
     return c.json(studyDetail(studyId));
   });
 
+  // ——— consensus: reference standards from two or more readers' session-1 boxes ———
+
+  app.get('/api/admin/studies/:sid/cases/:cid/pixels', async (c) => pixelResponse(await casePixels(intParam(c, 'sid'), intParam(c, 'cid'))));
+  app.get('/api/admin/studies/:sid/consensus', (c) => c.json({ cases: consensusOverview(studies, auth, intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/consensus/coco', (c) => c.json(consensusCoco(studies, auth, intParam(c, 'sid'))));
+  app.post('/api/admin/studies/:sid/consensus/:cid', async (c) => {
+    const body = await jsonBody(c);
+    if (!Array.isArray(body.boxes)) throw bad('send {"boxes": [{x, y, width, height}, ...]} (an empty list = no fracture)');
+    const studyId = intParam(c, 'sid');
+    studies.saveConsensus(studyId, intParam(c, 'cid'), body.boxes as StudyBox[], currentUser(c).id);
+    return c.json({ cases: consensusOverview(studies, auth, studyId) });
+  });
+
   app.get('/api/admin/studies/:sid/audit', (c) => c.json({ audit: studies.auditLog(intParam(c, 'sid')) }));
   app.get('/api/admin/studies/:sid/reads', (c) => c.json({ reads: studies.reads(intParam(c, 'sid')) }));
   app.get('/api/admin/studies/:sid/analysis', (c) => c.json(analyzeStudy(studies, auth, intParam(c, 'sid'))));
+  app.get('/api/admin/studies/:sid/report', (c) => c.html(studyReportHtml(analyzeStudy(studies, auth, intParam(c, 'sid')))));
 
   // ——— the browser app ———
 

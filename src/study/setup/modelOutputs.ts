@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Detector } from '../../detector/Detector.js';
 import { DrfdsError } from '../../errors/DrfdsError.js';
-import { decodeImage } from '../../image/decodeImage.js';
+import { readCaseDisplayImage } from './caseImage.js';
 import type { ModelBox, ModelOutput, Study, StudyCase } from '../domain/types.js';
 
 /** The aided viewer shows at most this many boxes per case (the best-scoring ones). */
@@ -11,11 +10,11 @@ export const maxModelBoxesPerCase = 10;
 export async function runModelOnCases(detector: Detector, cases: readonly StudyCase[]): Promise<{ model: NonNullable<Study['model']>; outputs: Map<number, ModelOutput> }> {
   const outputs = new Map<number, ModelOutput>();
   for (const studyCase of cases) {
-    const decoded = await decodeImage(await readFile(studyCase.imagePath), studyCase.imagePath);
-    if (decoded.image.width !== studyCase.width || decoded.image.height !== studyCase.height) {
-      throw new DrfdsError('study/bad-dataset', `${studyCase.imagePath} is ${decoded.image.width}×${decoded.image.height} but the data set says ${studyCase.width}×${studyCase.height}`, { httpStatus: 400 });
+    const image = await readCaseDisplayImage(studyCase.imagePath);
+    if (image.width !== studyCase.width || image.height !== studyCase.height) {
+      throw new DrfdsError('study/bad-dataset', `${studyCase.imagePath} is ${image.width}×${image.height} but the data set says ${studyCase.width}×${studyCase.height}`, { httpStatus: 400 });
     }
-    const detection = await detector.detect(decoded.image);
+    const detection = await detector.detect(image);
     const boxes: ModelBox[] = detection.findings.slice(0, maxModelBoxesPerCase).map((finding) => ({ ...finding.box, score: finding.score, operatingPoint: finding.operatingPoint }));
     outputs.set(studyCase.id, { score: detection.probability, boxes });
   }

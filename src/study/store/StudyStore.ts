@@ -401,6 +401,32 @@ export class StudyStore {
     return rows.map(toRead).filter((r) => (filter.userId === undefined || r.userId === filter.userId) && (filter.session === undefined || r.session === filter.session));
   }
 
+  // ——— consensus (reference standards) ———
+
+  /** Records an admin's consensus boxes for a case (replacing an earlier decision), audited. */
+  saveConsensus(studyId: number, caseId: number, boxes: readonly StudyBox[], adminUserId: number): void {
+    const studyCase = this.getCase(studyId, caseId);
+    const clean = boxes.map((box, index) => {
+      const values = [box?.x, box?.y, box?.width, box?.height];
+      if (!values.every((v) => typeof v === 'number' && Number.isFinite(v)) || box.width < 1 || box.height < 1) {
+        throw httpError('study/bad-consensus', `case ${caseId}: box ${index + 1} needs numeric x, y and a width and height of at least 1 pixel`, 400);
+      }
+      if (box.x < 0 || box.y < 0 || box.x + box.width > studyCase.width + 0.5 || box.y + box.height > studyCase.height + 0.5) {
+        throw httpError('study/bad-consensus', `case ${caseId}: box ${index + 1} leaves the ${studyCase.width}×${studyCase.height} image`, 400);
+      }
+      return { x: box.x, y: box.y, width: box.width, height: box.height };
+    });
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO study_consensus (study_id, case_id, boxes, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)').run(studyId, caseId, JSON.stringify(clean), adminUserId, this.nowIso());
+      this.audit(studyId, adminUserId, 'consensus.decide', { caseId, boxes: clean });
+    })();
+  }
+
+  consensusDecisions(studyId: number): Map<number, { boxes: StudyBox[]; decidedBy: number; decidedAt: string }> {
+    const rows = this.db.prepare('SELECT case_id, boxes, decided_by, decided_at FROM study_consensus WHERE study_id = ?').all(studyId) as Array<{ case_id: number; boxes: string; decided_by: number; decided_at: string }>;
+    return new Map(rows.map((r) => [r.case_id, { boxes: JSON.parse(r.boxes) as StudyBox[], decidedBy: r.decided_by, decidedAt: r.decided_at }]));
+  }
+
   /** Accumulated visible time of the case being read (for the client to resume its clock after a reload). */
   viewState(studyId: number, userId: number, number: SessionNumber, caseId: number): { accumulatedMs: number; firstShownAt: string } | null {
     const row = this.db.prepare('SELECT first_shown_at, last_report_at, accumulated_ms FROM study_views WHERE study_id = ? AND case_id = ? AND user_id = ? AND session = ?').get(studyId, caseId, userId, number) as ViewRow | undefined;

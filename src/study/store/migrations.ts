@@ -90,4 +90,17 @@ export const studyMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE study_consensus (
+        study_id INTEGER NOT NULL REFERENCES study_studies(id),
+        case_id INTEGER NOT NULL REFERENCES study_cases(id),
+        boxes TEXT NOT NULL,
+        decided_by INTEGER NOT NULL,
+        decided_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, case_id)
+      );
+    `,
+  },
 ];

@@ -29,12 +29,12 @@ export function liveClock(): TestClock {
 }
 
 /** A study service over a real SQLite database (file or memory), with an admin and two readers. */
-export async function studyService(options: { dbPath?: string; clock?: TestClock } = {}) {
+export async function studyService(options: { dbPath?: string; clock?: TestClock; dataRoots?: string[] } = {}) {
   const clock = options.clock ?? testClock();
   const db = openSqlite(options.dbPath ?? ':memory:');
   const auth = new AuthStore(db, { scrypt: { N: 1024, r: 8, p: 1 }, now: () => clock.now });
   const studies = new StudyStore(db, { now: () => clock.now });
-  const app = createStudyApp({ auth, studies, dataRoots: [sharedData], loadDetector: (dir) => createDetector(dir), defaultModelDir: tinyModelDir });
+  const app = createStudyApp({ auth, studies, dataRoots: options.dataRoots ?? [sharedData], loadDetector: (dir) => createDetector(dir), defaultModelDir: tinyModelDir });
   const admin = await auth.createUser({ username: 'admin', password: 'admin-password', role: 'admin' });
   const alice = await auth.createUser({ username: 'alice', password: 'alice-password', role: 'reader', group: 'resident', displayName: 'Alice A.' });
   const bob = await auth.createUser({ username: 'bob', password: 'bob-password', role: 'reader', group: 'attending', displayName: 'Bob B.' });

@@ -1,0 +1,102 @@
+import dicomParser from 'dicom-parser';
+import type { DataSet } from 'dicom-parser';
+import { describeThrown } from '../errors/DrfdsError.js';
+import { dicomError } from './dicomError.js';
+import type { ImagePixelModule } from './imagePixelModule.js';
+import { decodeCompressedFrame } from './nativeCodecs.js';
+import { checkRleFrame } from './rleSegments.js';
+import type { TransferSyntaxInfo } from './transferSyntax.js';
+
+const PIXEL_DATA = 'x7fe00010';
+
+/** Bytes one frame occupies once decoded: rows × columns × samples × bytes per sample. */
+export function expectedFrameBytes(pixel: ImagePixelModule): number {
+  return pixel.rows * pixel.columns * pixel.samplesPerPixel * (pixel.bitsAllocated / 8);
+}
+
+/** Copies 16-bit samples from big-endian to little-endian order (Explicit VR Big Endian, PS3.5 §7.3). */
+function swap16(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    out[i] = bytes[i + 1] ?? 0;
+    out[i + 1] = bytes[i] ?? 0;
+  }
+  return out;
+}
+
+/**
+ * The first frame's samples, little-endian, exactly `expectedFrameBytes` long. Checks Pixel Data's length
+ * before decoding (codecs do not reject a truncated stream) and the decoded size after.
+ */
+export function decodeFirstFrame(dataSet: DataSet, pixel: ImagePixelModule, syntax: TransferSyntaxInfo, source: string): Uint8Array {
+  const element = dataSet.elements[PIXEL_DATA];
+  if (element === undefined) {
+    throw dicomError('dicom/missing-attribute', source, 'the file has no Pixel Data (7FE0,0010): it holds no image');
+  }
+  const expected = expectedFrameBytes(pixel);
+  const fileLength = dataSet.byteArray.length;
+
+  if (syntax.encoding === 'native') {
+    if (element.encapsulatedPixelData === true) {
+      throw dicomError('dicom/corrupt-pixel-data', source, `Pixel Data is encapsulated but the transfer syntax ${syntax.name} is uncompressed`);
+    }
+    if (element.dataOffset + element.length > fileLength || element.length < expected) {
+      const present = Math.max(0, Math.min(element.length, fileLength - element.dataOffset));
+      throw dicomError(
+        'dicom/truncated',
+        source,
+        `Pixel Data holds ${present} bytes but ${pixel.rows}×${pixel.columns} pixels of ${pixel.bitsAllocated} bits need ${expected}: the file is truncated`,
+      );
+    }
+    const native = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + expected);
+    return syntax.bigEndian && pixel.bitsAllocated === 16 ? swap16(native) : native;
+  }
+
+  if (element.encapsulatedPixelData !== true || element.fragments === undefined) {
+    throw dicomError('dicom/corrupt-pixel-data', source, `the transfer syntax is ${syntax.name} but Pixel Data is not encapsulated`);
+  }
+  if (dataSet.warnings.some((warning) => warning.includes(PIXEL_DATA))) {
+    throw dicomError(
+      'dicom/truncated',
+      source,
+      'the encapsulated Pixel Data ends without its sequence delimiter: the file is truncated',
+    );
+  }
+  const fragments = element.fragments;
+  if (fragments.length === 0) throw dicomError('dicom/corrupt-pixel-data', source, 'the encapsulated Pixel Data has no fragments');
+  for (const fragment of fragments) {
+    if (fragment.position + fragment.length > fileLength) {
+      throw dicomError('dicom/truncated', source, 'a Pixel Data fragment runs past the end of the file: the file is truncated');
+    }
+  }
+  let encoded: Uint8Array;
+  try {
+    // One frame per file (checked before), so every fragment belongs to it (PS3.5 A.4).
+    encoded = dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+  } catch (thrown) {
+    throw dicomError('dicom/corrupt-pixel-data', source, `the encapsulated Pixel Data cannot be read: ${describeThrown(thrown)}`, thrown);
+  }
+  if (syntax.encoding === 'rle') {
+    const problem = checkRleFrame(encoded, pixel.samplesPerPixel * (pixel.bitsAllocated / 8), pixel.rows * pixel.columns);
+    if (problem !== undefined) throw dicomError('dicom/corrupt-pixel-data', source, problem);
+  }
+  let decoded: Uint8Array;
+  try {
+    decoded = decodeCompressedFrame(syntax.encoding, encoded, pixel);
+  } catch (thrown) {
+    throw dicomError(
+      'dicom/corrupt-pixel-data',
+      source,
+      `the ${syntax.name} pixel data cannot be decoded (${describeThrown(thrown).trim()}): the image is corrupt or truncated`,
+      thrown,
+    );
+  }
+  if (decoded.length !== expected) {
+    throw dicomError(
+      'dicom/corrupt-pixel-data',
+      source,
+      `the ${syntax.name} pixel data decoded to ${decoded.length} bytes, but ${pixel.rows}×${pixel.columns} pixels of ${pixel.bitsAllocated} bits need ${expected}`,
+    );
+  }
+  return decoded;
+}

@@ -1,0 +1,1 @@
+"""DR-FDS detector trainer: model, data, pretraining, fine-tuning, evaluation and ONNX export (docs/training.md)."""
