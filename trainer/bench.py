@@ -84,7 +84,9 @@ def bench_command(cfg: Dict[str, Any], seconds: float, out: Optional[str]) -> Di
         return len(batch[0])
 
     r = _timed(step_ours, loader, seconds, warmup, device)
-    rows.append({"loop": "DR-FDS (ResNet-50 GN + FEM-1/FEM-2, cache, bf16, channels-last)",
+    mc = model.cfg
+    rows.append({"loop": f"DR-FDS ({mc['backbone']} {'GN' if mc['norm'] == 'group' else 'BN'} + FEM-1/FEM-2, "
+                         f"uint8 cache, bf16, channels-last)",
                  "parameters": count_parameters(model), **r})
     del loader, model, opt
     if device.type == "cuda":
@@ -104,10 +106,12 @@ def bench_command(cfg: Dict[str, Any], seconds: float, out: Optional[str]) -> Di
     if w > 0:
         kw["persistent_workers"] = True
 
+    plain_loader = DataLoader(PlainDataset(os.path.join(data_root(cfg), d["images"]), recs), **kw)
+
     class Endless:
         def __iter__(self):
-            while True:
-                for b in DataLoader(PlainDataset(os.path.join(data_root(cfg), d["images"]), recs), **kw):
+            while True:  # one loader, persistent workers: epochs do not respawn them
+                for b in plain_loader:
                     yield b
 
     def step_base(batch):

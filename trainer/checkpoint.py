@@ -1,6 +1,7 @@
 """Checkpoints: one torch file with the model, the config it was built from, optimizer/scheduler state and progress."""
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, Dict, Optional
 
@@ -18,8 +19,15 @@ def save_checkpoint(path: str, model: DRFDSDetector, cfg: Dict[str, Any], **stat
     os.replace(tmp, path)
 
 
+def torch_load(path: str) -> Any:
+    """torch.load of our own files: torch >= 2.6 defaults to weights_only=True, 1.13 may lack the argument."""
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu")
+
+
 def load_checkpoint(path: str) -> Dict[str, Any]:
-    ck = torch.load(path, map_location="cpu")
+    ck = torch_load(path)
     if not isinstance(ck, dict) or ck.get("format") != "drfds-checkpoint/1":
         raise ValueError(f"{path}: not a DR-FDS checkpoint (format drfds-checkpoint/1)")
     return ck

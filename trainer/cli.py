@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true",
                    help="also export fp32 and record the output change the weight compression causes")
 
+    p = sub.add_parser("gallery", help="PNGs of the false negatives / false positives of a COCO results file")
+    _common(p)
+    p.add_argument("--results", required=True, help="COCO results JSON (from evaluate)")
+    p.add_argument("--split", default="hip-test")
+    p.add_argument("--out", required=True, help="folder for the PNGs and gallery.json")
+    p.add_argument("--threshold", type=float, help="default [package].threshold (0.4)")
+    p.add_argument("--max-images", type=int, default=12, help="per kind")
+
     p = sub.add_parser("split", help="(re)write the deterministic hip split file")
     _common(p)
 
@@ -78,6 +86,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         meta = run_export(cfg, args)
         print(json.dumps({"out": args.out, "files": meta["files"], "weights": meta["weights"],
                           "compression": meta.get("compression")}, indent=2))
+        return 0
+    if args.command == "gallery":
+        from .gallery import gallery_command
+        thr = args.threshold if args.threshold is not None else float(cfg["package"]["threshold"])
+        s = gallery_command(cfg, args.results, args.split, args.out, thr, args.max_images)
+        print(json.dumps({k: v for k, v in s.items() if k != "written"}))
         return 0
     if args.command == "split":
         from .data import write_split

@@ -19,7 +19,6 @@ done
 mkdir -p "$DEST"
 for d in "${DIRS[@]}"; do
   for s in "$d"/SHA256SUMS-*; do [ -e "$s" ] && cp "$s" "$DEST/"; done
-  [ -e "$d/results.tgz" ] && cp "$d/results.tgz" "$DEST/"
 done
 for s in "$DEST"/SHA256SUMS-*; do
   [ -e "$s" ] || continue

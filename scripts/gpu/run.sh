@@ -108,6 +108,8 @@ PY
 fi
 
 if [ "$TRAIN" = 1 ]; then
+  # whatever happens, hand back the logs written so far
+  trap 'rc=$?; if [ $rc -ne 0 ] && [ -d "$WORK/results" ]; then tar -czf "$OUT/results-failed.tgz" -C "$WORK" results 2>/dev/null || true; fi' EXIT
   DATA="$WORK/data/fracatlas"
   test -f "$DATA/annotations.coco.json" || { echo "run.sh: no data in $DATA: --receive the shards first" >&2; exit 1; }
   RUNS="$WORK/runs"
@@ -135,21 +137,36 @@ if [ "$TRAIN" = 1 ]; then
   fi
   # the cosine schedule spans everything trained so far plus this run's budget
   PREV=$("$PYTHON" - "${RESUME_ARG[1]:-$RUNS/pretrain/last.pt}" <<'PY'
-import os, sys, torch
+import os, sys
+sys.path.insert(0, os.getcwd())
 p = sys.argv[1]
-print(torch.load(p, map_location="cpu").get("train_seconds", 0.0) / 60.0 if os.path.exists(p) else 0.0)
+if os.path.exists(p):
+    from trainer.checkpoint import load_checkpoint
+    print(load_checkpoint(p).get("train_seconds", 0.0) / 60.0)
+else:
+    print(0.0)
 PY
 )
-  TOTAL=$("$PYTHON" -c "print(round($PREV + $MINUTES, 3))")
+  TOTAL=$("$PYTHON" -c "print($PREV + $MINUTES)")
   say "stage 1: pretrain ${MINUTES} min (schedule total ${TOTAL} min)"
-  "$PYTHON" -m trainer pretrain --config "$CONFIG" "${COMMON[@]}" --set "train.minutes=$TOTAL" \
-    --set "train.run_minutes=$MINUTES" --out "$RUNS/pretrain" "${RESUME_ARG[@]}" 2>&1 | tee "$RES/pretrain.log" | grep -v '"iter"' || true
-  test -f "$RUNS/pretrain/last.pt" || { echo "run.sh: pretraining wrote no checkpoint" >&2; exit 1; }
+  if ! "$PYTHON" -m trainer pretrain --config "$CONFIG" "${COMMON[@]}" --set "train.minutes=$TOTAL" \
+      --set "train.run_minutes=$MINUTES" --out "$RUNS/pretrain" "${RESUME_ARG[@]}" > "$RES/pretrain.log" 2>&1; then
+    tail -n 30 "$RES/pretrain.log"; echo "run.sh: pretraining failed" >&2
+    test -f "$RUNS/pretrain/last.pt" || exit 1
+    say "continuing with the last periodic checkpoint"
+  fi
+  grep '"event"' "$RES/pretrain.log" | cut -c1-400 || true
+  grep '"iter"' "$RES/pretrain.log" | grep -v '"event"' | tail -n 3 | cut -c1-300 || true
 
   say "stage 2: fine-tune on hip train, best epoch by hip tune AUC (${FT_MINUTES} min at most)"
   rm -rf "$RUNS/finetune"
-  "$PYTHON" -m trainer finetune --config "$FT_CONFIG" "${COMMON[@]}" --set "finetune.minutes=$FT_MINUTES" \
-    --pretrained "$RUNS/pretrain/last.pt" --out "$RUNS/finetune" 2>&1 | tee "$RES/finetune.log" | tail -n 3
+  if ! "$PYTHON" -m trainer finetune --config "$FT_CONFIG" "${COMMON[@]}" --set "finetune.minutes=$FT_MINUTES" \
+      --pretrained "$RUNS/pretrain/last.pt" --out "$RUNS/finetune" > "$RES/finetune.log" 2>&1; then
+    tail -n 30 "$RES/finetune.log"; echo "run.sh: fine-tuning failed" >&2
+    test -f "$RUNS/finetune/best.pt" || exit 1
+    say "continuing with the best epoch so far"
+  fi
+  tail -n 1 "$RES/finetune.log" | cut -c1-400
 
   say "evaluate pretrain-only and fine-tuned models on hip tune / hip test / all test"
   for model in pretrain:"$RUNS/pretrain/last.pt" finetune:"$RUNS/finetune/best.pt"; do
@@ -158,6 +175,11 @@ PY
       "$PYTHON" -m trainer evaluate --config "$FT_CONFIG" "${COMMON[@]}" --checkpoint "$ck" --split "$split" \
         --out "$RES/$name.$split.coco.json" --summary "$RES/$name.$split.summary.json" > /dev/null
     done
+  done
+
+  for name in pretrain finetune; do
+    "$PYTHON" -m trainer gallery --config "$FT_CONFIG" "${COMMON[@]}" --results "$RES/$name.hip-test.coco.json" \
+      --split hip-test --out "$RES/gallery-$name-hip-test" --max-images 8 > /dev/null || say "gallery $name failed"
   done
 
   say "export the fine-tuned model (int8 weights) and the pretrain checkpoint"
@@ -204,8 +226,8 @@ PY
   (cd "$WORK/return" && for f in results.tgz model.onnx pretrain.ckpt finetune.ckpt; do
      rm -f "$f".part-*; split -b "$PART_BYTES" -d -a 2 "$f" "$f.part-"; sha256sum "$f" > "SHA256SUMS-$f"; done)
   # this call returns the results and the package (model.onnx parts); checkpoints come with --fetch
-  cp "$WORK/return/results.tgz" "$WORK/return/SHA256SUMS-model.onnx" "$OUT/"
-  cp "$WORK"/return/model.onnx.part-* "$OUT/"
+  cp "$WORK/return/SHA256SUMS-results.tgz" "$WORK/return/SHA256SUMS-model.onnx" "$OUT/"
+  cp "$WORK"/return/results.tgz.part-* "$WORK"/return/model.onnx.part-* "$OUT/"
   cat "$RES/summary.md"
   say "returned in \$OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
   say "checkpoints: --fetch pretrain.ckpt:1-4, pretrain.ckpt:5-8 (and finetune.ckpt:...): $(cd "$WORK/return" && ls pretrain.ckpt.part-* | wc -l) parts each"

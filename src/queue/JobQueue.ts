@@ -142,9 +142,9 @@ export class JobQueue {
     }).immediate();
   }
 
-  /** The job already holding exactly these bytes (a re-sent image), if any. */
+  /** The job already holding exactly these bytes (a re-sent image), if any; one that did not fail comes first. */
   findBySha256(sha256: string): JobRow | undefined {
-    const row = this.db.prepare('SELECT * FROM queue_jobs WHERE sha256 = ? ORDER BY received_at LIMIT 1').get(sha256) as RawJob | undefined;
+    const row = this.db.prepare("SELECT * FROM queue_jobs WHERE sha256 = ? ORDER BY status = 'failed', received_at DESC LIMIT 1").get(sha256) as RawJob | undefined;
     return row === undefined ? undefined : toJob(row);
   }
 

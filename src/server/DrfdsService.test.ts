@@ -9,7 +9,8 @@ import type { DrfdsService } from './DrfdsService.js';
 
 const run = promisify(execFile);
 const shared = sharedDir();
-const hipFile = join(shared, 'dicom', 'hip', 'RG2_JPLY.dcm');
+const hip = (name: string): string => join(shared, 'dicom', 'hip', name);
+const hipFile = hip('RG2_JPLY.dcm');
 const jpeg = (name: string): Buffer => readFileSync(join(shared, 'data', 'fracatlas', 'images', name));
 
 let service: DrfdsService;
@@ -63,7 +64,9 @@ test('an HTTP upload is processed by a worker thread: the result has the shape o
 test('DCMTK storescu sends a radiograph by C-STORE; it is acknowledged only once queued, then processed with SR + GSPS', async () => {
   const { stdout, stderr } = await run('storescu', ['-xx', '-R', '-aet', 'STORESCU', '-aec', 'DRFDS', '127.0.0.1', String(service.scp!.port), hipFile], { timeout: 30_000 });
   assert.doesNotMatch(stdout + stderr, /Failed|Error|Rejected/i);
-  const job = await waitFor('the C-STORE job', () => service.queue.list({ limit: 10 }).find((j) => j.receivedVia === 'c-store'));
+  // No waiting: the success status was sent only after the image was on disk and its job committed.
+  const job = service.queue.list({ limit: 10 }).find((j) => j.receivedVia === 'c-store');
+  assert.ok(job, 'the job exists as soon as storescu has its success status');
   assert.equal(job.callingAe, 'STORESCU');
   const done = await waitDone(job.id);
   assert.equal(done.status, 'done', JSON.stringify(done));
@@ -121,6 +124,51 @@ test('server-sent events announce a job from queued to done', async () => {
   }
   assert.match(text, /event: hello/);
   assert.ok(text.indexOf(`"id":"${id}","status":"queued"`) < text.indexOf(`"id":"${id}","status":"done"`));
+});
+
+test('an inference thread that dies mid-job is replaced and its job retried, then completed once', async () => {
+  const response = await fetch(`${base}/api/v1/images`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/dicom' }, body: readFileSync(hip('RG2_RLE.dcm')) });
+  const { id } = (await response.json()) as { id: string };
+  await waitFor('the job to be running', () => (service.queue.get(id)?.status === 'running' ? true : undefined), 30_000, 10);
+  // Fault injection: stop the busy thread from outside, as an out-of-memory kill would.
+  const slots = (service.pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> }; busy?: { jobId: string } }> }).slots;
+  const busy = slots.find((slot) => slot.busy?.jobId === id);
+  assert.ok(busy, 'a thread holds the job');
+  await busy.worker.terminate();
+  const job = await waitDone(id);
+  assert.equal(job.status, 'done');
+  assert.equal(job.attempts, 2);
+  assert.deepEqual(service.queue.events(id).map((e) => e.event), ['queued', 'claimed', 'released', 'reclaimed', 'done']);
+  assert.ok(lines.some((l) => l.includes('"event":"worker.replaced"')));
+  assert.equal(service.pool.size, 1, 'the pool is back to full strength');
+});
+
+test('two services on one data directory share the queue: every image is processed once, by either', async () => {
+  const second = await startTestService(data.dir, { dicom: { enabled: false } }, { mountStudy: false });
+  try {
+    const ids: string[] = [];
+    for (const name of ['IMG0000030.jpg', 'IMG0000031.jpg', 'IMG0000032.jpg', 'IMG0000033.jpg', 'IMG0000034.jpg', 'IMG0000035.jpg']) {
+      const r = await fetch(`${base}/api/v1/images`, { method: 'POST', headers: { ...auth(), 'content-type': 'image/jpeg' }, body: jpeg(name) });
+      ids.push(((await r.json()) as { id: string }).id);
+    }
+    for (const id of ids) assert.equal((await waitDone(id)).status, 'done');
+    const events = ids.flatMap((id) => service.queue.events(id));
+    const done = events.filter((e) => e.event === 'done');
+    assert.equal(done.length, ids.length, 'one completion per image');
+    const workers = new Set(done.map((e) => e.workerId));
+    assert.deepEqual([...workers].sort(), [service.workerId, second.service.workerId].sort(), 'both processes took work');
+  } finally {
+    await second.service.stop({ graceMs: 0 });
+  }
+});
+
+test('a model package that cannot be loaded stops the start with the reason', async () => {
+  const other = tempDataDir();
+  try {
+    await assert.rejects(startTestService(other.dir, { model: join(other.dir, 'no-such-model'), dicom: { enabled: false } }), /no model package at .*no-such-model/);
+  } finally {
+    other.remove();
+  }
 });
 
 test('status reports the queue, the rate, the model and the listener; logs hold no patient identifiers', async () => {

@@ -72,6 +72,13 @@ def test_pretrain_resume_finetune_evaluate_export(tmp_path, capsys):
     assert summary["split"] == "hip-test" and summary["images"] == 6
     dets = json.load(open(res))
     assert dets and set(dets[0]) == {"image_id", "category_id", "bbox", "score"}
+    gal = str(tmp_path / "gallery")
+    assert main(["gallery", "--config", TINY, *SMALL, "--results", res, "--split", "hip-test", "--out", gal,
+                 "--threshold", "0.0"]) == 0
+    g = json.load(open(os.path.join(gal, "gallery.json")))
+    # at threshold 0 every negative image with a box is a false positive, and a PNG is written for each
+    assert g["falseNegatives"] == 0 and g["falsePositives"] >= 1
+    assert len([f for f in os.listdir(gal) if f.endswith(".png")]) == len(g["written"]["fp"]) == min(12, g["falsePositives"])
     pkg = str(tmp_path / "pkg")
     assert main(["export", "--config", TINY, "--checkpoint", os.path.join(ft, "best.pt"), "--out", pkg,
                  "--weights", "int8", "--compare"]) == 0

@@ -72,6 +72,14 @@ test('POST /api/v1/images stores the image durably and queues it before answerin
   assert.equal(view.result, undefined);
   const again = (await (await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes })).json()) as { id: string; duplicate: boolean };
   assert.deepEqual(again, { id, status: 'queued', duplicate: true });
+  // After a failure, the same bytes get a fresh job (the sender retries).
+  s.queue.claim('w');
+  s.queue.fail(id, 'w', { code: 'processing/error', message: 'test' });
+  const retry = (await (await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes })).json()) as { id: string; duplicate: boolean };
+  assert.notEqual(retry.id, id);
+  assert.equal(retry.duplicate, false);
+  const third = (await (await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes })).json()) as { id: string; duplicate: boolean };
+  assert.deepEqual([third.id, third.duplicate], [retry.id, true]);
 });
 
 test('multipart/form-data uploads and DICOM bodies are accepted; the DICOM keeps its SOP Instance UID', async () => {
@@ -190,6 +198,9 @@ test('web users log in with the reader-study accounts (src/auth) and are audited
   s.queue.complete(job.id, 'w', { resultJson: '{"findings":[]}', probability: 0.2, decision: 'no fracture', deliveries: [] });
   assert.equal((await s.app.request(`/api/v1/images/${id}`, { headers: { cookie } })).status, 200);
   assert.deepEqual(s.audit.forJob(id).map((a) => a.actor), ['user:dr.lee']);
+  assert.equal((await s.app.request(`/api/v1/audit?job=${id}`, { headers: { cookie } })).status, 403, 'a reader may not read the audit log');
+  const audit = (await (await s.app.request(`/api/v1/audit?job=${id}`, { headers: s.bearer })).json()) as { entries: Array<{ actor: string; action: string }> };
+  assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action}`), ['user:dr.lee view-result']);
   const wrong = await s.app.request('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dr.lee', password: 'wrong password!' }) });
   assert.equal(wrong.status, 401);
   // The API-token login of the web form sets an HttpOnly cookie.

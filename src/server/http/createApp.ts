@@ -20,6 +20,8 @@ import { boundaryOf, parseMultipartRelated } from './multipartRelated.js';
 export interface Actor {
   readonly kind: 'token' | 'user';
   readonly name: string;
+  /** Users only: their role in src/auth. */
+  readonly role?: 'admin' | 'reader';
 }
 
 export type ServerEnv = { Variables: { actor: Actor } };
@@ -149,7 +151,7 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
       const session = sessionTokenOf(c);
       const user = session === undefined || session.startsWith(TOKEN_PREFIX) ? undefined : deps.auth.userForToken(session);
       if (user !== undefined && !user.disabled) {
-        c.set('actor', { kind: 'user', name: user.username });
+        c.set('actor', { kind: 'user', name: user.username, role: user.role });
         return next();
       }
     }
@@ -190,7 +192,7 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
   app.use('/api/v1/images/*', authenticate);
   for (const path of ['/api/v1/worklist', '/api/v1/status', '/api/v1/events', '/api/v1/me', '/api/v1/audit', '/dicomweb/*']) app.use(path, authenticate);
 
-  app.get('/api/v1/me', (c) => c.json({ actor: c.var.actor, loginWith: deps.auth === undefined ? ['token'] : ['password', 'token'] }));
+  app.get('/api/v1/me', (c) => c.json({ actor: { kind: c.var.actor.kind, name: c.var.actor.name }, loginWith: deps.auth === undefined ? ['token'] : ['password', 'token'] }));
 
   // ——— images in ———
   app.post('/api/v1/images', limit, async (c) => {
@@ -256,6 +258,9 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
   });
 
   app.get('/api/v1/audit', (c) => {
+    if (c.var.actor.kind === 'user' && c.var.actor.role !== 'admin') {
+      throw new DrfdsError('auth/forbidden', 'the audit log is for administrators (or an API token)', { httpStatus: 403 });
+    }
     const job = c.req.query('job');
     return c.json({ entries: job === undefined ? deps.audit.recent(200) : deps.audit.forJob(job) });
   });

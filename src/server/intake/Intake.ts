@@ -55,7 +55,8 @@ export class Intake {
     const inspected = await inspectUpload(bytes, `upload ${id}`, options.declaredType);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const earlier = queue.findBySha256(sha256);
-    if (earlier !== undefined) {
+    // A re-sent image is answered with its job — unless that job failed: then the sender gets a fresh try.
+    if (earlier !== undefined && earlier.status !== 'failed') {
       logger.info('intake.duplicate', { job: earlier.id, via: options.via, bytes: bytes.length });
       return { id: earlier.id, duplicate: true, job: earlier, ...uids(inspected) };
     }

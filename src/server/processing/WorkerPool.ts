@@ -49,6 +49,8 @@ function createWorker(workerData: InferenceWorkerData): Worker {
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  /** Every thread started, ready or still loading its model, so close() stops them all. */
+  private readonly threads = new Set<Worker>();
   private closing = false;
   model: ModelIdentity | undefined;
 
@@ -76,11 +78,14 @@ export class WorkerPool {
   private spawn(): Promise<Slot> {
     const worker = createWorker({ modelDir: this.options.modelDir, intraOpNumThreads: this.options.intraOpNumThreads ?? 0 });
     const slot: Slot = { worker, busy: undefined };
+    this.threads.add(worker);
+    if (this.closing) void worker.terminate();
     return new Promise<Slot>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           ready = true;
+          if (this.closing) return;
           this.model = message.model;
           this.slots.push(slot);
           resolve(slot);
@@ -98,6 +103,7 @@ export class WorkerPool {
         this.options.logger.error('worker.error', { error: error.message });
       });
       worker.on('exit', (code) => {
+        this.threads.delete(worker);
         const index = this.slots.indexOf(slot);
         if (index >= 0) this.slots.splice(index, 1);
         if (!ready) {
@@ -129,7 +135,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all([...this.threads].map((worker) => worker.terminate()));
     this.slots.length = 0;
   }
 }
