@@ -31,6 +31,10 @@ export async function createDetectorSession(pkg: ModelPackage, options: SessionO
       intraOpNumThreads: options.intraOpNumThreads ?? 0,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // The shipped package stores int8 weights behind DequantizeLinear (size limit). Without this, onnxruntime keeps
+      // those nodes for QDQ fusion and dequantizes every weight on every run; with it, constant folding turns them into
+      // fp32 weights once at load — measured 0.76 s instead of 0.87 s per 512×640 image here, outputs unchanged.
+      extra: { session: { disable_quant_qdq: '1' } },
     });
   } catch (error) {
     throw new DrfdsError('model/unloadable', `model package ${pkg.dir}: onnxruntime cannot load model.onnx: ${describeThrown(error)}`, { httpStatus: 500, cause: error });

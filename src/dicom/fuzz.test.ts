@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { createRandom } from '../eval/stats/random.js';
 import { hasTool, sharedDicomDir } from './testing/dcmtkOracle.js';
 import type { FuzzOutcome } from './testing/fuzzWorker.js';
 
@@ -18,17 +19,6 @@ const SEED = 20261201;
 const CASES_PER_FILE = 24;
 const CASE_TIMEOUT_MS = 20_000;
 
-/** mulberry32: a small, well-known 32-bit PRNG, so every case is reproducible from (seed, index). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MUTATIONS = ['flip-anywhere', 'flip-header', 'overwrite-length', 'truncate', 'corrupt-pixel-data', 'insert-or-delete'] as const;
 type Mutation = (typeof MUTATIONS)[number];
@@ -177,7 +167,8 @@ test('mutated real files give a DrfdsError or a valid image, never another excep
     for (const [fileIndex, file] of files.entries()) {
       for (let index = 0; index < CASES_PER_FILE; index += 1) {
         const caseSeed = SEED + fileIndex * 1000 + index;
-        const random = prng(caseSeed);
+        const rng = createRandom(caseSeed); // reproducible from (seed, index)
+        const random = (): number => rng.next();
         const kind = MUTATIONS[index % MUTATIONS.length] ?? 'flip-anywhere';
         const outcome = await worker.read(mutate(file.bytes, kind, random));
         const label = `${file.name}, ${kind}, seed ${caseSeed}`;
