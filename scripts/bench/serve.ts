@@ -16,7 +16,7 @@ import { repositoryRoot } from '../../src/cli/packageVersion.js';
 import { createDetector } from '../../src/detector/Detector.js';
 import { detectFile } from '../../src/detector/detectFile.js';
 import { databasePath } from '../../src/server/DrfdsService.js';
-import { TokenStore } from '../../src/server/tokens.js';
+import { SqliteTokenStore } from '../../src/server/tokens.js';
 import { freePort } from '../../src/server/testing/orthanc.js';
 import { openSqlite } from '../../src/storage/sqlite.js';
 
@@ -113,7 +113,7 @@ export async function run(): Promise<BenchSection> {
     workers: { count: WORKERS, intraOpNumThreads: 1, pollMs: 200 },
   }));
   const db = openSqlite(databasePath(join(work, 'data')));
-  const token = new TokenStore(db).create('bench');
+  const token = await new SqliteTokenStore(db).create('bench');
   const auth = { authorization: `Bearer ${token}` };
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'run.ts'), 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;

@@ -34,9 +34,9 @@ export function createAuthRoutes(store: AuthStore, options: AuthRoutesOptions = 
     });
     return c.json({ user: result.user, expiresAt: result.expiresAt });
   });
-  app.post('/logout', (c) => {
+  app.post('/logout', async (c) => {
     const token = sessionTokenOf(c);
-    if (token) store.logout(token);
+    if (token) await store.logout(token);
     deleteCookie(c, sessionCookieName, { path: options.cookiePath ?? '/' });
     return c.json({ ok: true });
   });

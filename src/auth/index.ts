@@ -4,4 +4,4 @@ export { hashPassword, verifyPassword, defaultScryptParameters, type ScryptParam
 export { authenticate, currentUser, requireRole, requireUser, sessionCookieName, sessionTokenOf, type AuthEnv, type AuthVariables } from './middleware.js';
 export { createAuthRoutes, type AuthRoutesOptions } from './authRoutes.js';
 export { errorResponse } from './errorResponse.js';
-export { authMigrations } from './migrations.js';
+export { authMigrations, authPostgresMigrations } from './migrations.js';

@@ -24,7 +24,7 @@ export function sessionTokenOf(c: Context): string | undefined {
 export function authenticate(store: AuthStore): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const token = sessionTokenOf(c);
-    c.set('user', token === undefined ? undefined : store.userForToken(token));
+    c.set('user', token === undefined ? undefined : await store.userForToken(token));
     await next();
   };
 }

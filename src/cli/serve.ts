@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DrfdsError } from '../errors/DrfdsError.js';
 import { defaultConfig, loadConfigFile, mergeConfig, type ServeConfig } from '../server/config.js';
 import { DrfdsService } from '../server/DrfdsService.js';
+import { redactUrl } from '../server/stores.js';
 import { registerToken } from './token.js';
 
 interface ServeFlags {
@@ -14,6 +15,7 @@ interface ServeFlags {
   aeTitle?: string;
   workers?: string;
   dicom?: boolean;
+  database?: string;
 }
 
 function integer(value: string | undefined, flag: string): number | undefined {
@@ -32,6 +34,7 @@ export function serveConfigFromFlags(flags: ServeFlags): ServeConfig {
   return mergeConfig(config, {
     ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
     ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.database === undefined ? {} : { database: flags.database }),
     http: { ...(port === undefined ? {} : { port }), ...(flags.host === undefined ? {} : { host: flags.host }) },
     dicom: {
       ...(dicomPort === undefined ? {} : { port: dicomPort }),
@@ -52,6 +55,7 @@ export function registerServe(program: Command): void {
     .option('--host <addr>', 'HTTP interface (default 127.0.0.1; put an HTTPS reverse proxy in front, see docs/service.md)')
     .option('--data-dir <dir>', 'where images, results and the database live (default ./drfds-data)')
     .option('--config <file>', 'JSON configuration (docs/service.md lists every setting)')
+    .option('--database <url>', 'PostgreSQL for the queue, outbox, tokens and audit log, shared by several service processes (postgres://user:password@host:5432/db; default: drfds.sqlite in the data directory)')
     .option('--model <dir>', 'model package (default models/drfds-hip)')
     .option('--dicom-port <n>', 'C-STORE listener port (default 11112)')
     .option('--ae-title <aet>', 'AE title of the listener (default DRFDS)')
@@ -60,7 +64,7 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const config = serveConfigFromFlags(flags);
       const service = await DrfdsService.start(config);
-      console.log(`drfds: serving on http://${config.http.host}:${service.httpPort}/ (worklist at /worklist/), DICOM ${config.dicom.enabled ? `AE ${config.dicom.aeTitle} on port ${service.scp?.port}` : 'listener off'}, data in ${config.dataDir}`);
+      console.log(`drfds: serving on http://${config.http.host}:${service.httpPort}/ (worklist at /worklist/), DICOM ${config.dicom.enabled ? `AE ${config.dicom.aeTitle} on port ${service.scp?.port}` : 'listener off'}, data in ${config.dataDir}, queue in ${config.database === undefined ? 'SQLite' : redactUrl(config.database)}`);
       await new Promise<void>((resolve) => {
         const shutdown = (signal: string): void => {
           service.logger.info('service.signal', { signal });

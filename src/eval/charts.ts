@@ -1,5 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { UnitSpec } from 'vega-lite/types_unstable/spec/unit.js';
 import type { ModelReport } from './Report.js';
 
 /** Renders a Vega-Lite specification to a standalone SVG string, headless (renderer 'none'). */
@@ -15,6 +16,13 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 const WIDTH = 420;
 const HEIGHT = 360;
 
+/** The chance / perfect-calibration diagonal drawn under ROC and reliability curves. */
+const DIAGONAL_LAYER: UnitSpec<string> = {
+  data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+  mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+  encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+};
+
 /** The ROC curve of each model with its operating point at the report's threshold marked. */
 export function rocSpec(models: ModelReport[], threshold: number): TopLevelSpec {
   const curve = models.flatMap((m) =>
@@ -29,11 +37,7 @@ export function rocSpec(models: ModelReport[], threshold: number): TopLevelSpec 
     width: WIDTH,
     height: HEIGHT,
     layer: [
-      {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
+      DIAGONAL_LAYER,
       {
         data: { values: curve },
         mark: { type: 'line', interpolate: 'linear' },
@@ -104,11 +108,7 @@ export function calibrationSpec(models: ModelReport[]): TopLevelSpec {
     width: WIDTH,
     height: HEIGHT,
     layer: [
-      {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
+      DIAGONAL_LAYER,
       {
         data: { values: bins },
         mark: { type: 'line', point: true },

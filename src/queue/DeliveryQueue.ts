@@ -40,15 +40,36 @@ export interface DeliveryStats {
   readonly recentErrors: ReadonlyArray<{ readonly destination: string; readonly jobId: string; readonly error: string; readonly attempts: number }>;
 }
 
-type RawDelivery = {
-  id: number; job_id: string; destination: string; kind: 'sr' | 'gsps'; sop_class_uid: string; sop_instance_uid: string; file_path: string;
-  status: DeliveryStatus; attempts: number; next_attempt_at: number; last_error: string | null; sent_at: number | null;
+export type RawDelivery = {
+  id: number | string; job_id: string; destination: string; kind: 'sr' | 'gsps'; sop_class_uid: string; sop_instance_uid: string; file_path: string;
+  status: DeliveryStatus; attempts: number | string; next_attempt_at: number | string; last_error: string | null; sent_at: number | string | null;
 };
 
-const toDelivery = (r: RawDelivery): DeliveryRow => ({
-  id: r.id, jobId: r.job_id, destination: r.destination, kind: r.kind, sopClassUid: r.sop_class_uid, sopInstanceUid: r.sop_instance_uid,
-  filePath: r.file_path, status: r.status, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, lastError: r.last_error, sentAt: r.sent_at,
+/** Numbers arrive as strings from PostgreSQL's BIGINT columns, as numbers from SQLite. */
+export const toDelivery = (r: RawDelivery): DeliveryRow => ({
+  id: Number(r.id), jobId: r.job_id, destination: r.destination, kind: r.kind, sopClassUid: r.sop_class_uid, sopInstanceUid: r.sop_instance_uid,
+  filePath: r.file_path, status: r.status, attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error,
+  sentAt: r.sent_at === null ? null : Number(r.sent_at),
 });
+
+/**
+ * The outbox the service uses, whatever the database (`SqliteDeliveryQueue`, `PostgresDeliveryQueue`): rows are
+ * written by `JobQueue.complete`; a sender claims a due row with a lease; a failure is retried with exponential
+ * backoff, given up after `maxAttempts`; only the lease holder can mark a send done or failed.
+ */
+export interface DeliveryQueue {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  /** Claims the most overdue delivery (pending and due, or a send whose lease expired). */
+  claimDue(owner: string): Promise<DeliveryRow | undefined>;
+  markSent(id: number, owner: string): Promise<boolean>;
+  /** Records a failed send: retried after the backoff delay, or given up after `maxAttempts`. */
+  markFailed(id: number, owner: string, error: string): Promise<{ readonly status: DeliveryStatus; readonly nextAttemptAt: number } | undefined>;
+  /** When the next pending delivery falls due (ms epoch), or undefined when nothing waits. */
+  nextDueAt(): Promise<number | undefined>;
+  forJob(jobId: string): Promise<DeliveryRow[]>;
+  stats(): Promise<DeliveryStats>;
+}
 
 /** Delay before attempt `attempts + 1` after `attempts` failures: base · 2^(attempts − 1), capped. */
 export function backoffDelayMs(attempts: number, baseMs: number, maxMs: number): number {
@@ -61,7 +82,7 @@ export function backoffDelayMs(attempts: number, baseMs: number, maxMs: number):
  * A send interrupted by a crash is retried after its lease; the PACS sees the same SOP Instance UID again (the
  * DICOM writer's UIDs are deterministic), so a re-send replaces rather than duplicates.
  */
-export class DeliveryQueue {
+export class SqliteDeliveryQueue implements DeliveryQueue {
   readonly leaseMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -78,7 +99,7 @@ export class DeliveryQueue {
   }
 
   /** Claims the most overdue delivery (pending and due, or a send whose lease expired). */
-  claimDue(owner: string): DeliveryRow | undefined {
+  async claimDue(owner: string): Promise<DeliveryRow | undefined> {
     return this.db.transaction((): DeliveryRow | undefined => {
       const now = this.now();
       const row = this.db.prepare(`UPDATE queue_deliveries SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1
@@ -89,13 +110,13 @@ export class DeliveryQueue {
     }).immediate();
   }
 
-  markSent(id: number, owner: string): boolean {
+  async markSent(id: number, owner: string): Promise<boolean> {
     return this.db.prepare(`UPDATE queue_deliveries SET status = 'sent', sent_at = ?, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
       WHERE id = ? AND lease_owner = ? AND status = 'sending'`).run(this.now(), id, owner).changes > 0;
   }
 
   /** Records a failed send: retried after the backoff delay, or given up after `maxAttempts`. */
-  markFailed(id: number, owner: string, error: string): { readonly status: DeliveryStatus; readonly nextAttemptAt: number } | undefined {
+  async markFailed(id: number, owner: string, error: string): Promise<{ readonly status: DeliveryStatus; readonly nextAttemptAt: number } | undefined> {
     return this.db.transaction(() => {
       const row = this.db.prepare("SELECT attempts FROM queue_deliveries WHERE id = ? AND lease_owner = ? AND status = 'sending'").get(id, owner) as { attempts: number } | undefined;
       if (row === undefined) return undefined;
@@ -109,16 +130,16 @@ export class DeliveryQueue {
   }
 
   /** When the next pending delivery falls due (ms epoch), or undefined when nothing waits. */
-  nextDueAt(): number | undefined {
+  async nextDueAt(): Promise<number | undefined> {
     const row = this.db.prepare("SELECT min(CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_expires_at END) AS t FROM queue_deliveries WHERE status IN ('pending', 'sending')").get() as { t: number | null };
-    return row.t ?? undefined;
+    return row.t === null ? undefined : Number(row.t);
   }
 
-  forJob(jobId: string): DeliveryRow[] {
+  async forJob(jobId: string): Promise<DeliveryRow[]> {
     return (this.db.prepare('SELECT * FROM queue_deliveries WHERE job_id = ? ORDER BY id').all(jobId) as RawDelivery[]).map(toDelivery);
   }
 
-  stats(): DeliveryStats {
+  async stats(): Promise<DeliveryStats> {
     const counts = { pending: 0, sending: 0, sent: 0, failed: 0 };
     for (const row of this.db.prepare('SELECT status, count(*) AS n FROM queue_deliveries GROUP BY status').all() as Array<{ status: DeliveryStatus; n: number }>) counts[row.status] = row.n;
     const retrying = (this.db.prepare("SELECT count(*) AS n FROM queue_deliveries WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL").get() as { n: number }).n;

@@ -88,22 +88,72 @@ export interface JobQueueOptions {
 
 export type JobOrder = 'newest' | 'probability';
 
-type RawJob = {
-  id: string; status: JobStatus; received_at: number; received_via: ReceivedVia; source_format: SourceFormat; image_path: string; bytes: number;
-  sha256: string; sop_instance_uid: string | null; calling_ae: string | null; submitted_by: string | null; attempts: number; worker_id: string | null;
-  lease_expires_at: number | null; started_at: number | null; finished_at: number | null; probability: number | null; decision: string | null;
+export type RawJob = {
+  id: string; status: JobStatus; received_at: number | string; received_via: ReceivedVia; source_format: SourceFormat; image_path: string; bytes: number | string;
+  sha256: string; sop_instance_uid: string | null; calling_ae: string | null; submitted_by: string | null; attempts: number | string; worker_id: string | null;
+  lease_expires_at: number | string | null; started_at: number | string | null; finished_at: number | string | null; probability: number | null; decision: string | null;
   result_json: string | null; preview_path: string | null; error_code: string | null; error: string | null;
 };
 
-function toJob(row: RawJob): JobRow {
+/** A nullable number column: PostgreSQL's BIGINT arrives as a string (node-postgres), SQLite's INTEGER as a number. */
+export const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+export function toJob(row: RawJob): JobRow {
   return {
-    id: row.id, status: row.status, receivedAt: row.received_at, receivedVia: row.received_via, sourceFormat: row.source_format,
-    imagePath: row.image_path, bytes: row.bytes, sha256: row.sha256, sopInstanceUid: row.sop_instance_uid, callingAe: row.calling_ae,
-    submittedBy: row.submitted_by, attempts: row.attempts, workerId: row.worker_id, leaseExpiresAt: row.lease_expires_at,
-    startedAt: row.started_at, finishedAt: row.finished_at, probability: row.probability, decision: row.decision, resultJson: row.result_json,
+    id: row.id, status: row.status, receivedAt: Number(row.received_at), receivedVia: row.received_via, sourceFormat: row.source_format,
+    imagePath: row.image_path, bytes: Number(row.bytes), sha256: row.sha256, sopInstanceUid: row.sop_instance_uid, callingAe: row.calling_ae,
+    submittedBy: row.submitted_by, attempts: Number(row.attempts), workerId: row.worker_id, leaseExpiresAt: nullableNumber(row.lease_expires_at),
+    startedAt: nullableNumber(row.started_at), finishedAt: nullableNumber(row.finished_at), probability: nullableNumber(row.probability), decision: row.decision, resultJson: row.result_json,
     previewPath: row.preview_path, errorCode: row.error_code, error: row.error,
   };
 }
+
+export interface QueueEvent {
+  readonly at: number;
+  readonly event: string;
+  readonly workerId: string | null;
+  readonly detail: string | null;
+}
+
+export interface ListOptions {
+  readonly order?: JobOrder;
+  readonly limit?: number;
+  readonly status?: JobStatus;
+}
+
+/**
+ * The durable job queue the service uses, whatever the database: SQLite (`SqliteJobQueue`, the embedded default)
+ * or PostgreSQL (`PostgresJobQueue`, several machines on one database). Both keep the same rules: a claim is an
+ * exclusive lease renewed by heartbeats; an expired lease makes the job claimable again (attempts + 1); after
+ * `maxAttempts` claims it is failed; only the current holder can complete, fail or release it; the completion and
+ * its deliveries are one transaction.
+ */
+export interface JobQueue {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  /** Queues a job (committed, durable) — call only after the image file itself is on disk. */
+  enqueue(job: NewJob): Promise<JobRow>;
+  /** The job already holding exactly these bytes (a re-sent image), if any; one that did not fail comes first. */
+  findBySha256(sha256: string): Promise<JobRow | undefined>;
+  /** Claims the oldest claimable job (queued, or running with an expired lease) for `workerId`. */
+  claim(workerId: string): Promise<JobRow | undefined>;
+  /** Renews the leases `workerId` holds on these jobs; returns how many it still holds. */
+  heartbeat(workerId: string, ids: readonly string[]): Promise<number>;
+  /** Records the result and its deliveries in one transaction if `workerId` still holds the claim; false otherwise. */
+  complete(id: string, workerId: string, completion: Completion): Promise<boolean>;
+  fail(id: string, workerId: string, error: { readonly code: string; readonly message: string }): Promise<boolean>;
+  release(id: string, workerId: string): Promise<boolean>;
+  get(id: string): Promise<JobRow | undefined>;
+  list(options?: ListOptions): Promise<JobRow[]>;
+  stats(windowMs?: number): Promise<QueueStats>;
+  events(jobId: string): Promise<QueueEvent[]>;
+}
+
+/** The ORDER BY of `list` (the same SQL in both databases). */
+export const listOrder = (order: JobOrder | undefined): string =>
+  order === 'probability' ? 'CASE WHEN probability IS NULL THEN 1 ELSE 0 END, probability DESC, received_at DESC' : 'received_at DESC, id DESC';
+
+export const clampLimit = (limit: number | undefined): number => Math.max(1, Math.min(Number.isFinite(limit) ? (limit as number) : 100, 1000));
 
 /**
  * The durable job queue in SQLite. Every state change is one short IMMEDIATE transaction, so several service
@@ -112,7 +162,7 @@ function toJob(row: RawJob): JobRow {
  * lease renewed by heartbeats; a job whose worker died (lease expired) is claimed again, and only the worker that
  * holds the current claim can complete it — a result is recorded at most once.
  */
-export class JobQueue {
+export class SqliteJobQueue implements JobQueue {
   readonly leaseMs: number;
   readonly maxAttempts: number;
   private readonly now: () => number;
@@ -129,7 +179,7 @@ export class JobQueue {
   }
 
   /** Queues a job (committed, durable) — call only after the image file itself is on disk. */
-  enqueue(job: NewJob): JobRow {
+  async enqueue(job: NewJob): Promise<JobRow> {
     const at = this.now();
     return this.db.transaction(() => {
       this.db.prepare(`INSERT INTO queue_jobs (id, status, received_at, received_via, source_format, image_path, bytes, sha256, sop_instance_uid, calling_ae, submitted_by)
@@ -138,12 +188,12 @@ export class JobQueue {
         sopInstanceUid: job.sopInstanceUid ?? null, callingAe: job.callingAe ?? null, submittedBy: job.submittedBy ?? null,
       });
       this.event(job.id, 'queued', null, job.receivedVia);
-      return this.get(job.id)!;
+      return this.getSync(job.id)!;
     }).immediate();
   }
 
   /** The job already holding exactly these bytes (a re-sent image), if any; one that did not fail comes first. */
-  findBySha256(sha256: string): JobRow | undefined {
+  async findBySha256(sha256: string): Promise<JobRow | undefined> {
     const row = this.db.prepare("SELECT * FROM queue_jobs WHERE sha256 = ? ORDER BY status = 'failed', received_at DESC LIMIT 1").get(sha256) as RawJob | undefined;
     return row === undefined ? undefined : toJob(row);
   }
@@ -152,7 +202,7 @@ export class JobQueue {
    * Claims the oldest claimable job for `workerId`: a queued one, or a running one whose lease expired. A job that
    * has already been claimed `maxAttempts` times without finishing is failed instead (it keeps killing workers).
    */
-  claim(workerId: string): JobRow | undefined {
+  async claim(workerId: string): Promise<JobRow | undefined> {
     return this.db.transaction((): JobRow | undefined => {
       const now = this.now();
       const exhausted = this.db.prepare(`UPDATE queue_jobs SET status = 'failed', finished_at = @now, worker_id = NULL, lease_expires_at = NULL,
@@ -163,13 +213,13 @@ export class JobQueue {
         WHERE id = (SELECT id FROM queue_jobs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < @now) ORDER BY received_at, id LIMIT 1)
         RETURNING *`).get({ worker: workerId, lease: now + this.leaseMs, now }) as RawJob | undefined;
       if (row === undefined) return undefined;
-      this.event(row.id, row.attempts > 1 ? 'reclaimed' : 'claimed', workerId, `attempt ${row.attempts}`);
+      this.event(row.id, Number(row.attempts) > 1 ? 'reclaimed' : 'claimed', workerId, `attempt ${row.attempts}`);
       return toJob(row);
     }).immediate();
   }
 
   /** Renews the leases `workerId` holds on these jobs; returns how many it still holds. */
-  heartbeat(workerId: string, ids: readonly string[]): number {
+  async heartbeat(workerId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const statement = this.db.prepare(`UPDATE queue_jobs SET lease_expires_at = ? WHERE id = ? AND worker_id = ? AND status = 'running'`);
     return this.db.transaction(() => {
@@ -184,7 +234,7 @@ export class JobQueue {
    * Records the result and its deliveries in one transaction, only if `workerId` still holds the claim.
    * Returns false when the claim was lost (the lease expired and another worker took the job): nothing is written.
    */
-  complete(id: string, workerId: string, completion: Completion): boolean {
+  async complete(id: string, workerId: string, completion: Completion): Promise<boolean> {
     return this.db.transaction(() => {
       const now = this.now();
       const changed = this.db.prepare(`UPDATE queue_jobs SET status = 'done', finished_at = @now, worker_id = NULL, lease_expires_at = NULL,
@@ -202,7 +252,7 @@ export class JobQueue {
   }
 
   /** Fails the job for good (bad input, unreadable image), if `workerId` still holds the claim. */
-  fail(id: string, workerId: string, error: { readonly code: string; readonly message: string }): boolean {
+  async fail(id: string, workerId: string, error: { readonly code: string; readonly message: string }): Promise<boolean> {
     return this.db.transaction(() => {
       const changed = this.db.prepare(`UPDATE queue_jobs SET status = 'failed', finished_at = ?, worker_id = NULL, lease_expires_at = NULL, error_code = ?, error = ?
         WHERE id = ? AND worker_id = ? AND status = 'running'`).run(this.now(), error.code, error.message, id, workerId).changes;
@@ -212,7 +262,7 @@ export class JobQueue {
   }
 
   /** Puts a claimed job back in the queue (its worker thread stopped, the service is shutting down). */
-  release(id: string, workerId: string): boolean {
+  async release(id: string, workerId: string): Promise<boolean> {
     return this.db.transaction(() => {
       const changed = this.db.prepare(`UPDATE queue_jobs SET status = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE id = ? AND worker_id = ? AND status = 'running'`)
         .run(id, workerId).changes;
@@ -221,20 +271,24 @@ export class JobQueue {
     }).immediate();
   }
 
-  get(id: string): JobRow | undefined {
+  async get(id: string): Promise<JobRow | undefined> {
+    return this.getSync(id);
+  }
+
+  private getSync(id: string): JobRow | undefined {
     const row = this.db.prepare('SELECT * FROM queue_jobs WHERE id = ?').get(id) as RawJob | undefined;
     return row === undefined ? undefined : toJob(row);
   }
 
-  list(options: { readonly order?: JobOrder; readonly limit?: number; readonly status?: JobStatus } = {}): JobRow[] {
-    const order = options.order === 'probability' ? 'CASE WHEN probability IS NULL THEN 1 ELSE 0 END, probability DESC, received_at DESC' : 'received_at DESC, id DESC';
-    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
+  async list(options: ListOptions = {}): Promise<JobRow[]> {
+    const order = listOrder(options.order);
+    const limit = clampLimit(options.limit);
     const where = options.status === undefined ? '' : 'WHERE status = @status';
     const rows = this.db.prepare(`SELECT * FROM queue_jobs ${where} ORDER BY ${order} LIMIT @limit`).all({ status: options.status, limit }) as RawJob[];
     return rows.map(toJob);
   }
 
-  stats(windowMs = 5 * 60_000): QueueStats {
+  async stats(windowMs = 5 * 60_000): Promise<QueueStats> {
     const now = this.now();
     const counts = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const row of this.db.prepare('SELECT status, count(*) AS n FROM queue_jobs GROUP BY status').all() as Array<{ status: JobStatus; n: number }>) counts[row.status] = row.n;
@@ -251,7 +305,7 @@ export class JobQueue {
     };
   }
 
-  events(jobId: string): Array<{ at: number; event: string; workerId: string | null; detail: string | null }> {
+  async events(jobId: string): Promise<QueueEvent[]> {
     return (this.db.prepare('SELECT at, event, worker_id, detail FROM queue_events WHERE job_id = ? ORDER BY id').all(jobId) as Array<{ at: number; event: string; worker_id: string | null; detail: string | null }>)
       .map((e) => ({ at: e.at, event: e.event, workerId: e.worker_id, detail: e.detail }));
   }

@@ -65,13 +65,13 @@ test('DCMTK storescu sends a radiograph by C-STORE; it is acknowledged only once
   const { stdout, stderr } = await run('storescu', ['-xx', '-R', '-aet', 'STORESCU', '-aec', 'DRFDS', '127.0.0.1', String(service.scp!.port), hipFile], { timeout: 30_000 });
   assert.doesNotMatch(stdout + stderr, /Failed|Error|Rejected/i);
   // No waiting: the success status was sent only after the image was on disk and its job committed.
-  const job = service.queue.list({ limit: 10 }).find((j) => j.receivedVia === 'c-store');
+  const job = (await service.queue.list({ limit: 10 })).find((j) => j.receivedVia === 'c-store');
   assert.ok(job, 'the job exists as soon as storescu has its success status');
   assert.equal(job.callingAe, 'STORESCU');
   const done = await waitDone(job.id);
   assert.equal(done.status, 'done', JSON.stringify(done));
   assert.equal(done.result.image.source, 'dicom');
-  const row = service.queue.get(job.id)!;
+  const row = (await service.queue.get(job.id))!;
   assert.ok(existsSync(join(data.dir, 'results', `${job.id}-sr.dcm`)));
   assert.ok(existsSync(join(data.dir, 'results', `${job.id}-gsps.dcm`)));
   // The stored file is a valid Part 10 file holding the image the modality sent.
@@ -87,7 +87,7 @@ test('the listener refuses a calling AE outside the allow-list, answers C-ECHO, 
   const ct = await run('storescu', ['-v', '-xx', '-R', '-aet', 'STORESCU', '-aec', 'DRFDS', '127.0.0.1', String(service.scp!.port), join(shared, 'dicom', 'other', 'CT_small.dcm')], { timeout: 15_000 }).catch((e: { stdout: string; stderr: string }) => e);
   assert.match(ct.stdout + ct.stderr, /CannotUnderstand|0xc000/i);
   assert.ok(lines.some((l) => l.includes('dimse.store-refused') && l.includes('Modality CT')), 'the refusal and its reason are logged');
-  assert.ok(!service.queue.list({ limit: 50 }).some((j) => j.sopInstanceUid === '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322'));
+  assert.ok(!(await service.queue.list({ limit: 50 })).some((j) => j.sopInstanceUid === '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322'));
 });
 
 test('a DICOM whose compressed pixel data is corrupt is accepted, then fails with the reader\'s reason; the service keeps serving', async () => {
@@ -129,7 +129,7 @@ test('server-sent events announce a job from queued to done', async () => {
 test('an inference thread that dies mid-job is replaced and its job retried, then completed once', async () => {
   const response = await fetch(`${base}/api/v1/images`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/dicom' }, body: readFileSync(hip('RG2_RLE.dcm')) });
   const { id } = (await response.json()) as { id: string };
-  await waitFor('the job to be running', () => (service.queue.get(id)?.status === 'running' ? true : undefined), 30_000, 10);
+  await waitFor('the job to be running', async () => ((await service.queue.get(id))?.status === 'running' ? true : undefined), 30_000, 10);
   // Fault injection: stop the busy thread from outside, as an out-of-memory kill would.
   const slots = (service.pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> }; busy?: { jobId: string } }> }).slots;
   const busy = slots.find((slot) => slot.busy?.jobId === id);
@@ -138,7 +138,7 @@ test('an inference thread that dies mid-job is replaced and its job retried, the
   const job = await waitDone(id);
   assert.equal(job.status, 'done');
   assert.equal(job.attempts, 2);
-  assert.deepEqual(service.queue.events(id).map((e) => e.event), ['queued', 'claimed', 'released', 'reclaimed', 'done']);
+  assert.deepEqual((await service.queue.events(id)).map((e) => e.event), ['queued', 'claimed', 'released', 'reclaimed', 'done']);
   assert.ok(lines.some((l) => l.includes('"event":"worker.replaced"')));
   assert.equal(service.pool.size, 1, 'the pool is back to full strength');
 });
@@ -152,7 +152,7 @@ test('two services on one data directory share the queue: every image is process
       ids.push(((await r.json()) as { id: string }).id);
     }
     for (const id of ids) assert.equal((await waitDone(id)).status, 'done');
-    const events = ids.flatMap((id) => service.queue.events(id));
+    const events = (await Promise.all(ids.map((id) => service.queue.events(id)))).flat();
     const done = events.filter((e) => e.event === 'done');
     assert.equal(done.length, ids.length, 'one completion per image');
     const workers = new Set(done.map((e) => e.workerId));

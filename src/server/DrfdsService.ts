@@ -7,12 +7,14 @@ import type { Hono } from 'hono';
 import { AuthStore } from '../auth/index.js';
 import { repositoryRoot } from '../cli/packageVersion.js';
 import { createDetector } from '../detector/Detector.js';
+import { DrfdsError, describeThrown } from '../errors/DrfdsError.js';
 import { createStudyApp } from '../study/http/index.js';
 import { StudyStore } from '../study/store/StudyStore.js';
-import { DeliveryQueue } from '../queue/DeliveryQueue.js';
-import { JobQueue } from '../queue/JobQueue.js';
+import type { DeliveryQueue } from '../queue/DeliveryQueue.js';
+import type { JobQueue } from '../queue/JobQueue.js';
 import { openSqlite, type SqliteDatabase } from '../storage/sqlite.js';
-import { AuditLog } from './AuditLog.js';
+import { postgresDatabase, sqliteDatabase } from '../storage/sqlDatabase.js';
+import type { AuditLog } from './AuditLog.js';
 import type { ServeConfig } from './config.js';
 import { Deliverer } from './delivery/Deliverer.js';
 import { createDestination, type Destination } from './delivery/destinations.js';
@@ -22,7 +24,8 @@ import { Intake } from './intake/Intake.js';
 import { JobRunner } from './JobRunner.js';
 import { createLogger, type Logger } from './logger.js';
 import { WorkerPool } from './processing/WorkerPool.js';
-import { TokenStore } from './tokens.js';
+import { databasePath, openServiceStores, redactUrl, type ServiceStores } from './stores.js';
+import type { TokenStore } from './tokens.js';
 
 export interface ServiceOptions {
   readonly logger?: Logger;
@@ -36,8 +39,7 @@ export interface ServiceOptions {
   readonly mountStudy?: boolean;
 }
 
-/** The database file of a data directory. */
-export const databasePath = (dataDir: string): string => join(dataDir, 'drfds.sqlite');
+export { databasePath } from './stores.js';
 
 /**
  * `drfds serve` on one machine: the database (SQLite, WAL), the intake shared by HTTP, STOW-RS and the C-STORE
@@ -51,7 +53,9 @@ export class DrfdsService {
 
   private constructor(
     readonly config: ServeConfig,
+    /** The SQLite file of the data directory: the database of the queue, accounts and reader study unless PostgreSQL is configured. */
     readonly db: SqliteDatabase,
+    readonly stores: ServiceStores,
     readonly queue: JobQueue,
     readonly deliveries: DeliveryQueue,
     readonly tokens: TokenStore,
@@ -72,19 +76,36 @@ export class DrfdsService {
   static async start(config: ServeConfig, options: ServiceOptions = {}): Promise<DrfdsService> {
     const logger = options.logger ?? createLogger({ level: config.logLevel });
     const db = openSqlite(databasePath(config.dataDir));
-    const queue = new JobQueue(db, { leaseMs: config.workers.leaseMs, maxAttempts: config.workers.maxAttempts });
-    const deliveries = new DeliveryQueue(db, {
-      backoffBaseMs: config.delivery.backoffBaseMs, backoffMaxMs: config.delivery.backoffMaxMs, maxAttempts: config.delivery.maxAttempts,
-    });
-    const tokens = new TokenStore(db);
-    const audit = new AuditLog(db);
-    const auth = new AuthStore(db);
+    let stores: ServiceStores;
+    try {
+      stores = await openServiceStores({
+        dataDir: config.dataDir, database: config.database, sqlite: db,
+        queue: { leaseMs: config.workers.leaseMs, maxAttempts: config.workers.maxAttempts },
+        deliveries: { backoffBaseMs: config.delivery.backoffBaseMs, backoffMaxMs: config.delivery.backoffMaxMs, maxAttempts: config.delivery.maxAttempts },
+      });
+    } catch (error) {
+      db.close();
+      throw new DrfdsError('service/database', `cannot open the database ${config.database === undefined ? databasePath(config.dataDir) : redactUrl(config.database)}: ${describeThrown(error)}`);
+    }
+    const { queue, deliveries, tokens, audit } = stores;
+    // Accounts and reader study in the same database as the queue: the SQLite file, or PostgreSQL when configured.
+    const accountsDb = stores.pool === undefined ? sqliteDatabase(db) : postgresDatabase(stores.pool);
+    const auth = new AuthStore(accountsDb);
+    const studies = new StudyStore(accountsDb);
+    try {
+      await Promise.all([auth.ready(), studies.ready()]);
+    } catch (error) {
+      await stores.close().catch(() => undefined);
+      db.close();
+      throw new DrfdsError('service/database', `cannot set up the accounts and reader-study tables: ${describeThrown(error)}`);
+    }
     const events = new EventEmitter();
     events.setMaxListeners(1000);
     let pool: WorkerPool;
     try {
       pool = await WorkerPool.start({ size: config.workers.count, modelDir: config.model, intraOpNumThreads: config.workers.intraOpNumThreads, logger });
     } catch (error) {
+      await stores.close();
       db.close();
       throw error;
     }
@@ -125,14 +146,14 @@ export class DrfdsService {
         ...(options.mountStudy === false ? [] : [{
           path: '/study',
           app: createStudyApp({
-            auth, studies: new StudyStore(db), dataRoots: [join(repositoryRoot(), '..', 'shared')], loadDetector: (dir: string) => createDetector(dir),
+            auth, studies, dataRoots: [join(repositoryRoot(), '..', 'shared')], loadDetector: (dir: string) => createDetector(dir),
             defaultModelDir: config.model, secureCookie: config.http.secureCookies,
           }),
         }]),
         ...(options.mounts ?? []),
       ],
     });
-    service = new DrfdsService(config, db, queue, deliveries, tokens, audit, intake, pool, runner, deliverer, scp, app, logger, events, workerId);
+    service = new DrfdsService(config, db, stores, queue, deliveries, tokens, audit, intake, pool, runner, deliverer, scp, app, logger, events, workerId);
     try {
       if (scp !== undefined) await scp.start();
       if (options.listen !== false) await service.listenHttp();
@@ -143,7 +164,7 @@ export class DrfdsService {
     runner.start();
     deliverer.start();
     logger.info('service.started', {
-      workerId, httpPort: service.httpPort, dicomPort: scp?.port ?? null, aeTitle: config.dicom.aeTitle, workers: pool.size,
+      workerId, database: stores.backend, httpPort: service.httpPort, dicomPort: scp?.port ?? null, aeTitle: config.dicom.aeTitle, workers: pool.size,
       model: pool.model === undefined ? null : `${pool.model.name} ${pool.model.version}`, destinations: [...destinations.keys()],
     });
     return service;
@@ -173,6 +194,7 @@ export class DrfdsService {
     await this.runner.stop(options.graceMs ?? 5_000);
     await this.deliverer.stop();
     await this.pool.close();
+    await this.stores.close().catch((error: unknown) => this.logger.warn('service.database-close-failed', { error: describeThrown(error) }));
     if (this.db.open) this.db.close();
     this.logger.info('service.stopped', { workerId: this.workerId });
   }

@@ -30,6 +30,7 @@ export class JobRunner {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private pumping = false;
+  private again = false;
 
   constructor(private readonly options: JobRunnerOptions) {}
 
@@ -37,11 +38,9 @@ export class JobRunner {
     const { queue } = this.options;
     this.pollTimer = setInterval(() => this.wake(), this.options.pollMs ?? 500);
     this.heartbeatTimer = setInterval(() => {
-      try {
-        queue.heartbeat(this.options.workerId, [...this.inFlight.keys()]);
-      } catch (error) {
+      queue.heartbeat(this.options.workerId, [...this.inFlight.keys()]).catch((error: unknown) => {
         this.options.logger.error('queue.heartbeat-failed', { error: String(error) });
-      }
+      });
     }, Math.max(100, Math.floor(queue.leaseMs / 3)));
     this.wake();
   }
@@ -50,14 +49,36 @@ export class JobRunner {
     return this.inFlight.size;
   }
 
-  /** Claims as many jobs as there are idle threads. Called after each enqueue, each finished job and on a timer. */
+  /**
+   * Claims as many jobs as there are idle threads. Called after each enqueue, each finished job and on a timer;
+   * a call while a claim round runs asks that round to look once more.
+   */
   wake(): void {
-    if (this.stopping || this.pumping) return;
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
     this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.again && !this.stopping) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
     try {
       while (!this.stopping && this.options.pool.idleCount() > 0) {
-        const job = this.options.queue.claim(this.options.workerId);
+        this.again = false;
+        const job = await this.options.queue.claim(this.options.workerId);
         if (job === undefined) break;
+        if (this.stopping) {
+          await this.options.queue.release(job.id, this.options.workerId);
+          break;
+        }
         this.options.onChange?.({ type: 'job', id: job.id, status: 'running' });
         const done = this.process(job).finally(() => {
           this.inFlight.delete(job.id);
@@ -67,8 +88,6 @@ export class JobRunner {
       }
     } catch (error) {
       this.options.logger.error('queue.claim-failed', { error: String(error) });
-    } finally {
-      this.pumping = false;
     }
   }
 
@@ -88,7 +107,7 @@ export class JobRunner {
       if (outcome.ok) {
         const { result, previewPath, objects } = outcome.output;
         const deliveries: NewDelivery[] = this.options.destinations.flatMap((destination) => objects.map((o) => ({ destination, ...o })));
-        const recorded = queue.complete(job.id, workerId, {
+        const recorded = await queue.complete(job.id, workerId, {
           resultJson: JSON.stringify(result), probability: result.probability, decision: result.decision, previewPath, deliveries,
         });
         logger.info(recorded ? 'job.done' : 'job.claim-lost', {
@@ -96,18 +115,18 @@ export class JobRunner {
         });
         if (recorded) this.options.onChange?.({ type: 'job', id: job.id, status: 'done' });
       } else {
-        const recorded = queue.fail(job.id, workerId, { code: outcome.code, message: outcome.message });
+        const recorded = await queue.fail(job.id, workerId, { code: outcome.code, message: outcome.message });
         logger.warn('job.failed', { job: job.id, code: outcome.code, ms: Date.now() - started });
         if (recorded) this.options.onChange?.({ type: 'job', id: job.id, status: 'failed' });
       }
     } catch (error) {
       if (error instanceof WorkerCrashedError && job.attempts < queue.maxAttempts) {
-        queue.release(job.id, workerId);
+        await queue.release(job.id, workerId);
         logger.warn('job.worker-crashed', { job: job.id, attempt: job.attempts });
         this.options.onChange?.({ type: 'job', id: job.id, status: 'queued' });
       } else {
         const message = error instanceof Error ? error.message : String(error);
-        queue.fail(job.id, workerId, { code: error instanceof WorkerCrashedError ? 'processing/worker-crashed' : 'processing/error', message });
+        await queue.fail(job.id, workerId, { code: error instanceof WorkerCrashedError ? 'processing/worker-crashed' : 'processing/error', message });
         logger.error('job.error', { job: job.id, error: message });
         this.options.onChange?.({ type: 'job', id: job.id, status: 'failed' });
       }
@@ -128,7 +147,7 @@ export class JobRunner {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     for (const id of this.inFlight.keys()) {
       try {
-        if (this.options.queue.release(id, this.options.workerId)) this.options.logger.info('job.released-at-stop', { job: id });
+        if (await this.options.queue.release(id, this.options.workerId)) this.options.logger.info('job.released-at-stop', { job: id });
       } catch {
         // the lease expires by itself
       }

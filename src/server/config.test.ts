@@ -16,3 +16,12 @@ test('unknown settings, wrong types and bad destinations are refused with the se
   assert.equal(merged.workers.leaseMs, base.workers.leaseMs, 'other settings keep their defaults');
   assert.equal(merged.delivery.destinations[0]?.name, 'pacs');
 });
+
+test('"database" takes a PostgreSQL connection string; the default is the data directory\'s SQLite file', () => {
+  const base = defaultConfig('/tmp/drfds-config-test');
+  assert.equal(base.database, undefined);
+  assert.equal(mergeConfig(base, { database: 'postgres://drfds:pw@db:5432/drfds' }).database, 'postgres://drfds:pw@db:5432/drfds');
+  assert.equal(mergeConfig(base, { database: 'postgresql://db/drfds' }).database, 'postgresql://db/drfds');
+  assert.throws(() => mergeConfig(base, { database: 'mysql://db/drfds' }), /"database" must be a PostgreSQL connection string/);
+  assert.throws(() => mergeConfig(base, { database: 5432 }), /"database" must be a PostgreSQL connection string/);
+});

@@ -12,6 +12,11 @@ export type DestinationConfig =
 /** The whole configuration of `drfds serve` (docs/service.md); every field has an embedded default. */
 export interface ServeConfig {
   readonly dataDir: string;
+  /**
+   * Where the queue, outbox, tokens and audit log live: a PostgreSQL connection string (`postgres://user:pass@host/db`)
+   * shared by several service processes or machines; undefined = the SQLite file `drfds.sqlite` in the data directory.
+   */
+  readonly database?: string;
   /** Model package folder. */
   readonly model: string;
   readonly http: {
@@ -100,12 +105,17 @@ export function mergeConfig(base: ServeConfig, overrides: unknown, source = 'con
     }
     return { ...current, ...value } as T;
   };
-  for (const key of Object.keys(overrides)) if (!(key in base) && key !== 'uidRoot' && key !== 'institutionName') throw bad(source, `unknown setting "${key}"`);
+  for (const key of Object.keys(overrides)) if (!(key in base) && key !== 'uidRoot' && key !== 'institutionName' && key !== 'database') throw bad(source, `unknown setting "${key}"`);
+  const database = overrides.database;
+  if (database !== undefined && (typeof database !== 'string' || !/^postgres(ql)?:\/\/./i.test(database))) {
+    throw bad(source, '"database" must be a PostgreSQL connection string (postgres://user:password@host:5432/dbname); leave it out for the SQLite file in the data directory');
+  }
   const delivery = section('delivery', base.delivery);
   const merged: ServeConfig = {
     ...base,
     ...(typeof overrides.dataDir === 'string' ? { dataDir: resolve(overrides.dataDir) } : {}),
     ...(typeof overrides.model === 'string' ? { model: resolve(overrides.model) } : {}),
+    ...(typeof database === 'string' ? { database } : {}),
     ...(typeof overrides.uidRoot === 'string' ? { uidRoot: overrides.uidRoot } : {}),
     ...(typeof overrides.institutionName === 'string' ? { institutionName: overrides.institutionName } : {}),
     ...(typeof overrides.logLevel === 'string' ? { logLevel: overrides.logLevel as ServeConfig['logLevel'] } : {}),

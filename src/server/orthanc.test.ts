@@ -14,7 +14,7 @@ import { freePort, TestOrthanc } from './testing/orthanc.js';
 import { sharedDir, startTestService, tempDataDir, testConfig, tinyModelDir, waitFor } from './testing/testService.js';
 import type { DrfdsService } from './DrfdsService.js';
 import { databasePath } from './DrfdsService.js';
-import { TokenStore } from './tokens.js';
+import { SqliteTokenStore } from './tokens.js';
 
 const run = promisify(execFile);
 const shared = sharedDir();
@@ -69,12 +69,12 @@ async function instancesFor(sourceUid: string): Promise<Array<{ id: string; sopC
 test('round trip: storescu → Orthanc → (C-STORE) drfds → SR + presentation state back in Orthanc, valid for dciodvfy', async () => {
   await run('storescu', ['-xx', '-R', '-aet', 'MODALITY', '-aec', 'ORTHANC', '127.0.0.1', String(orthanc.dicomPort), hip('RG2_JPLY.dcm')], { timeout: 30_000 });
   const source = (await run('dcmdump', ['+P', '0008,0018', hip('RG2_JPLY.dcm')])).stdout.match(/\[([0-9.]+)\]/)![1]!;
-  const job = await waitFor('Orthanc to forward the image to drfds', () => drfds.queue.list().find((j) => j.sopInstanceUid === source), 30_000, 100);
+  const job = await waitFor('Orthanc to forward the image to drfds', async () => (await drfds.queue.list()).find((j) => j.sopInstanceUid === source), 30_000, 100);
   assert.equal(job.callingAe, 'ORTHANC');
-  await waitFor('SR and GSPS to reach Orthanc', () => drfds.deliveries.forJob(job.id).filter((d) => d.status === 'sent').length === 2 ? true : undefined, 90_000, 200);
+  await waitFor('SR and GSPS to reach Orthanc', async () => (await drfds.deliveries.forJob(job.id)).filter((d) => d.status === 'sent').length === 2 ? true : undefined, 90_000, 200);
   const stored = await instancesFor(source);
   assert.deepEqual(stored.map((s) => s.sopClassUid).sort(), [GSPS_CLASS, SR_CLASS].sort());
-  const sent = drfds.deliveries.forJob(job.id);
+  const sent = await drfds.deliveries.forJob(job.id);
   assert.deepEqual(stored.map((s) => s.sopInstanceUid).sort(), sent.map((d) => d.sopInstanceUid).sort(), 'the UIDs drfds derived are what Orthanc holds');
   for (const instance of stored) {
     const errors = await dciodvfyErrors(await orthanc.file(instance.id), `${instance.id}.dcm`);
@@ -98,24 +98,24 @@ test('STOW-RS destination, PACS down while results are due: they arrive after it
     const upload = await fetch(`${base}/api/v1/images`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/dicom' }, body: readFileSync(hip('RG2_RLE.dcm')) });
     assert.equal(upload.status, 202);
     const { id } = (await upload.json()) as { id: string };
-    await waitFor('failed delivery attempts while Orthanc is down', () => {
-      const rows = service.deliveries.forJob(id);
+    await waitFor('failed delivery attempts while Orthanc is down', async () => {
+      const rows = await service.deliveries.forJob(id);
       return rows.length === 2 && rows.every((d) => d.lastError !== null && d.attempts >= 1) ? true : undefined;
     }, 90_000, 100);
     const status = (await (await fetch(`${base}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { deliveries: { retrying: number; recentErrors: Array<{ error: string }> } };
     assert.equal(status.deliveries.retrying, 2);
     assert.match(status.deliveries.recentErrors[0]!.error, /orthanc-web/);
     await orthanc.start();
-    await waitFor('the results to be sent after Orthanc is back', () => service.deliveries.forJob(id).every((d) => d.status === 'sent') ? true : undefined, 60_000, 100)
-      .catch((error: Error) => { throw new Error(`${error.message}: ${JSON.stringify(service.deliveries.forJob(id))}`); });
-    const source = service.queue.get(id)!.sopInstanceUid!;
+    await waitFor('the results to be sent after Orthanc is back', async () => (await service.deliveries.forJob(id)).every((d) => d.status === 'sent') ? true : undefined, 60_000, 100)
+      .catch(async (error: Error) => { throw new Error(`${error.message}: ${JSON.stringify((await service.deliveries.forJob(id)))}`); });
+    const source = (await service.queue.get(id))!.sopInstanceUid!;
     const stored = await instancesFor(source);
     assert.equal(stored.length, 2);
     // Idempotent re-send: the same UIDs again leave Orthanc with the same two instances.
     const before = (await orthanc.get<string[]>('/instances')).length;
     service.db.prepare("UPDATE queue_deliveries SET status = 'pending', next_attempt_at = 0 WHERE job_id = ?").run(id);
     service.deliverer.wake();
-    await waitFor('the re-send', () => service.deliveries.forJob(id).every((d) => d.status === 'sent') ? true : undefined, 30_000, 100);
+    await waitFor('the re-send', async () => (await service.deliveries.forJob(id)).every((d) => d.status === 'sent') ? true : undefined, 30_000, 100);
     assert.equal((await orthanc.get<string[]>('/instances')).length, before);
   } finally {
     await service.stop({ graceMs: 0 });
@@ -148,7 +148,7 @@ test('kill -9 while jobs run, restart: every accepted image is processed exactly
   const start = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot(), 'src', 'cli', 'run.ts'), 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   const base = `http://127.0.0.1:${port}`;
   const db = openSqlite(databasePath(dataDir));
-  const token = new TokenStore(db).create('reliability');
+  const token = await new SqliteTokenStore(db).create('reliability');
   const auth = { authorization: `Bearer ${token}` };
   const up = () => waitFor('drfds to listen', async () => (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) ? true : undefined, 60_000, 100);
   let child = start();

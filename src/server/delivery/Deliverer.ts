@@ -13,6 +13,8 @@ export class Deliverer {
   private readonly active = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private pumping = false;
+  private again = false;
 
   constructor(
     private readonly options: {
@@ -31,12 +33,29 @@ export class Deliverer {
     this.wake();
   }
 
+  /** Claims due deliveries up to the concurrency; a call while a claim round runs asks it to look once more. */
   wake(): void {
     if (this.stopping) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.again && !this.stopping) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
     const { deliveries } = this.options;
     try {
-      while (this.active.size < this.options.concurrency) {
-        const row = deliveries.claimDue(this.options.owner);
+      while (!this.stopping && this.active.size < this.options.concurrency) {
+        this.again = false;
+        const row = await deliveries.claimDue(this.options.owner);
         if (row === undefined) break;
         const sending = this.send(row).finally(() => {
           this.active.delete(sending);
@@ -47,19 +66,20 @@ export class Deliverer {
     } catch (error) {
       this.options.logger.error('delivery.claim-failed', { error: String(error) });
     }
-    this.schedule();
+    await this.schedule();
   }
 
-  private schedule(): void {
+  private async schedule(): Promise<void> {
     if (this.stopping) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
     let delay = this.options.pollMs;
     try {
-      const due = this.options.deliveries.nextDueAt();
+      const due = await this.options.deliveries.nextDueAt();
       if (due !== undefined) delay = Math.min(delay, Math.max(10, due - Date.now()));
     } catch {
       // the poll below retries
     }
+    if (this.stopping) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref();
   }
@@ -71,12 +91,15 @@ export class Deliverer {
     try {
       if (destination === undefined) throw new Error(`destination "${row.destination}" is no longer configured`);
       await destination.send(join(this.options.dataDir, row.filePath), { sopClassUid: row.sopClassUid, sopInstanceUid: row.sopInstanceUid });
-      deliveries.markSent(row.id, owner);
+      await deliveries.markSent(row.id, owner);
       logger.info('delivery.sent', { job: row.jobId, destination: row.destination, kind: row.kind, attempt: row.attempts, ms: Date.now() - started });
       this.options.onChange?.({ type: 'delivery', jobId: row.jobId, destination: row.destination, kind: row.kind, status: 'sent' });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const outcome = deliveries.markFailed(row.id, owner, message);
+      const outcome = await deliveries.markFailed(row.id, owner, message).catch((failure: unknown) => {
+        logger.error('delivery.record-failed', { job: row.jobId, error: String(failure) });
+        return undefined;
+      });
       logger.warn('delivery.failed', { job: row.jobId, destination: row.destination, kind: row.kind, attempt: row.attempts, error: message, retryInMs: outcome === undefined ? null : outcome.nextAttemptAt - Date.now(), gaveUp: outcome?.status === 'failed' });
       this.options.onChange?.({ type: 'delivery', jobId: row.jobId, destination: row.destination, kind: row.kind, status: outcome?.status ?? 'pending' });
     }

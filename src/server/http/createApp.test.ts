@@ -5,27 +5,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthStore } from '../../auth/index.js';
 import { repositoryRoot } from '../../cli/packageVersion.js';
-import { DeliveryQueue } from '../../queue/DeliveryQueue.js';
-import { JobQueue } from '../../queue/JobQueue.js';
+import { SqliteDeliveryQueue } from '../../queue/DeliveryQueue.js';
+import { SqliteJobQueue } from '../../queue/JobQueue.js';
 import { openSqlite } from '../../storage/sqlite.js';
-import { AuditLog } from '../AuditLog.js';
+import { SqliteAuditLog } from '../AuditLog.js';
 import { Intake } from '../intake/Intake.js';
 import { memoryLogger } from '../logger.js';
 import { sharedDir, tempDataDir } from '../testing/testService.js';
-import { TokenStore } from '../tokens.js';
+import { SqliteTokenStore } from '../tokens.js';
 import { createApp } from './createApp.js';
 
 const shared = sharedDir();
 const hip = (name: string): Buffer => readFileSync(join(shared, 'dicom', 'hip', name));
 const fracatlas = (name: string): Buffer => readFileSync(join(shared, 'data', 'fracatlas', 'images', name));
 
-function setup(maxUploadBytes = 20 * 1024 * 1024) {
+async function setup(maxUploadBytes = 20 * 1024 * 1024) {
   const data = tempDataDir('drfds-app-');
   const db = openSqlite(join(data.dir, 'drfds.sqlite'));
-  const queue = new JobQueue(db);
-  const deliveries = new DeliveryQueue(db);
-  const tokens = new TokenStore(db);
-  const audit = new AuditLog(db);
+  const queue = new SqliteJobQueue(db);
+  const deliveries = new SqliteDeliveryQueue(db);
+  const tokens = new SqliteTokenStore(db);
+  const audit = new SqliteAuditLog(db);
   const auth = new AuthStore(db, { scrypt: { N: 1024, r: 8, p: 1 } });
   const logger = memoryLogger();
   const events = new EventEmitter();
@@ -35,7 +35,7 @@ function setup(maxUploadBytes = 20 * 1024 * 1024) {
     webDir: join(repositoryRoot(), 'web', 'worklist'),
     runtime: () => ({ startedAt: Date.now(), workerId: 'test', workers: 0, busyWorkers: 0, model: undefined, dicom: undefined }),
   });
-  const token = tokens.create('tests');
+  const token = await tokens.create('tests');
   const bearer = { authorization: `Bearer ${token}` };
   after(() => {
     db.close();
@@ -45,25 +45,25 @@ function setup(maxUploadBytes = 20 * 1024 * 1024) {
 }
 
 test('without a token, or with a revoked one, the API answers 401 with a reason', async () => {
-  const s = setup();
+  const s = await setup();
   const anonymous = await s.app.request('/api/v1/worklist');
   assert.equal(anonymous.status, 401);
   assert.match(((await anonymous.json()) as { error: { message: string } }).error.message, /drfds token create/);
   assert.equal((await s.app.request('/api/v1/worklist', { headers: s.bearer })).status, 200);
-  s.tokens.revoke('tests');
+  await s.tokens.revoke('tests');
   assert.equal((await s.app.request('/api/v1/worklist', { headers: s.bearer })).status, 401);
   assert.equal((await s.app.request('/healthz')).status, 200, 'the health check needs no token');
 });
 
 test('POST /api/v1/images stores the image durably and queues it before answering 202', async () => {
-  const s = setup();
+  const s = await setup();
   const bytes = fracatlas('IMG0000020.jpg');
   const response = await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes });
   assert.equal(response.status, 202);
   const { id, status } = (await response.json()) as { id: string; status: string };
   assert.equal(status, 'queued');
   assert.equal(response.headers.get('location'), `/api/v1/images/${id}`);
-  const job = s.queue.get(id);
+  const job = await s.queue.get(id);
   assert.equal(job?.status, 'queued');
   assert.equal(job?.sourceFormat, 'jpeg');
   assert.deepEqual(readFileSync(join(s.dataDir, job!.imagePath)), bytes);
@@ -73,8 +73,8 @@ test('POST /api/v1/images stores the image durably and queues it before answerin
   const again = (await (await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes })).json()) as { id: string; duplicate: boolean };
   assert.deepEqual(again, { id, status: 'queued', duplicate: true });
   // After a failure, the same bytes get a fresh job (the sender retries).
-  s.queue.claim('w');
-  s.queue.fail(id, 'w', { code: 'processing/error', message: 'test' });
+  await s.queue.claim('w');
+  await s.queue.fail(id, 'w', { code: 'processing/error', message: 'test' });
   const retry = (await (await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: bytes })).json()) as { id: string; duplicate: boolean };
   assert.notEqual(retry.id, id);
   assert.equal(retry.duplicate, false);
@@ -83,7 +83,7 @@ test('POST /api/v1/images stores the image durably and queues it before answerin
 });
 
 test('multipart/form-data uploads and DICOM bodies are accepted; the DICOM keeps its SOP Instance UID', async () => {
-  const s = setup();
+  const s = await setup();
   const form = new FormData();
   form.append('file', new Blob([fracatlas('IMG0000021.jpg')], { type: 'image/jpeg' }), 'x.jpg');
   const multipart = await s.app.request('/api/v1/images', { method: 'POST', headers: s.bearer, body: form });
@@ -91,13 +91,13 @@ test('multipart/form-data uploads and DICOM bodies are accepted; the DICOM keeps
   const dicom = await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'application/dicom' }, body: hip('RG2_JPLY.dcm') });
   assert.equal(dicom.status, 202);
   const { id } = (await dicom.json()) as { id: string };
-  const dump = readFileSync(join(s.dataDir, s.queue.get(id)!.imagePath));
+  const dump = readFileSync(join(s.dataDir, (await s.queue.get(id))!.imagePath));
   assert.equal(dump.length, hip('RG2_JPLY.dcm').length);
-  assert.match(s.queue.get(id)!.sopInstanceUid ?? '', /^[0-9.]+$/);
+  assert.match((await s.queue.get(id))!.sopInstanceUid ?? '', /^[0-9.]+$/);
 });
 
 test('bad inputs get a 4xx with a reason and nothing is queued', async () => {
-  const s = setup(4 * 1024 * 1024);
+  const s = await setup(4 * 1024 * 1024);
   const post = (body: Uint8Array | string, type: string) => s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': type }, body });
   const cases: Array<[string, Response | Promise<Response>, number, RegExp]> = [
     ['random bytes', post(new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), 'application/octet-stream'), 415, /neither DICOM, JPEG nor PNG/],
@@ -118,13 +118,13 @@ test('bad inputs get a 4xx with a reason and nothing is queued', async () => {
     assert.equal(response.status, status, `${name}: ${JSON.stringify(body)}`);
     assert.match(body.error.message, reason, name);
   }
-  assert.equal(s.queue.stats().queued, 0);
+  assert.equal((await s.queue.stats()).queued, 0);
   // The service keeps serving after all of these.
   assert.equal((await post(fracatlas('IMG0000022.jpg'), 'image/jpeg')).status, 202);
 });
 
 test('STOW-RS stores each instance and reports failures per instance (PS3.18 10.5.3)', async () => {
-  const s = setup();
+  const s = await setup();
   const boundary = 'XboundaryX';
   const part = (bytes: Uint8Array): Buffer => Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), bytes, Buffer.from('\r\n')]);
   const body = Buffer.concat([part(hip('RG2_JPLY.dcm')), part(readFileSync(join(shared, 'dicom', 'other', 'CT_small.dcm'))), Buffer.from(`--${boundary}--\r\n`)]);
@@ -139,7 +139,7 @@ test('STOW-RS stores each instance and reports failures per instance (PS3.18 10.
   assert.equal(stored[0]!['00081150']!.Value[0], '1.2.840.10008.5.1.4.1.1.1');
   assert.equal(json['00081198']!.Value.length, 1);
   assert.match(response.headers.get('warning') ?? '', /part 2: .*Modality CT/);
-  assert.equal(s.queue.stats().queued, 1);
+  assert.equal((await s.queue.stats()).queued, 1);
   const wrongType = await s.app.request('/dicomweb/studies', { method: 'POST', headers: { ...s.bearer, 'content-type': 'application/dicom' }, body: hip('RG2_JPLY.dcm') });
   assert.equal(wrongType.status, 415);
   const allBad = await s.app.request('/dicomweb/studies', {
@@ -150,7 +150,7 @@ test('STOW-RS stores each instance and reports failures per instance (PS3.18 10.
 });
 
 test('the worklist orders by arrival or probability, results are audited, status counts the queue', async () => {
-  const s = setup();
+  const s = await setup();
   const ids: string[] = [];
   for (const name of ['IMG0000020.jpg', 'IMG0000021.jpg', 'IMG0000022.jpg']) {
     const r = await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: fracatlas(name) });
@@ -159,9 +159,9 @@ test('the worklist orders by arrival or probability, results are audited, status
   }
   const probabilities = [0.7, 0.1, 0.45];
   for (const [i, p] of probabilities.entries()) {
-    const job = s.queue.claim('w');
+    const job = await s.queue.claim('w');
     assert.equal(job?.id, ids[i]);
-    s.queue.complete(job!.id, 'w', { resultJson: JSON.stringify({ probability: p, findings: [] }), probability: p, decision: p >= 0.6 ? 'fracture' : p >= 0.3 ? 'doubt' : 'no fracture', deliveries: [] });
+    await s.queue.complete(job!.id, 'w', { resultJson: JSON.stringify({ probability: p, findings: [] }), probability: p, decision: p >= 0.6 ? 'fracture' : p >= 0.3 ? 'doubt' : 'no fracture', deliveries: [] });
   }
   const newest = (await (await s.app.request('/api/v1/worklist', { headers: s.bearer })).json()) as { entries: Array<{ id: string; decision: string }> };
   assert.deepEqual(newest.entries.map((e) => e.id), [...ids].reverse());
@@ -173,7 +173,7 @@ test('the worklist orders by arrival or probability, results are audited, status
   const view = (await (await s.app.request(`/api/v1/images/${ids[0]}`, { headers: s.bearer })).json()) as { status: string; result: { probability: number } };
   assert.equal(view.status, 'done');
   assert.equal(view.result.probability, 0.7);
-  const audit = s.audit.forJob(ids[0]!);
+  const audit = await s.audit.forJob(ids[0]!);
   assert.deepEqual(audit.map((a) => [a.actor, a.action]), [['token:tests', 'view-result']]);
   assert.equal((await s.app.request('/api/v1/images/nope', { headers: s.bearer })).status, 404);
 
@@ -184,7 +184,7 @@ test('the worklist orders by arrival or probability, results are audited, status
 });
 
 test('web users log in with the reader-study accounts (src/auth) and are audited by name', async () => {
-  const s = setup();
+  const s = await setup();
   await s.auth.createUser({ username: 'dr.lee', password: 'correct horse battery', role: 'reader' });
   const login = await s.app.request('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dr.lee', password: 'correct horse battery' }) });
   assert.equal(login.status, 200);
@@ -194,10 +194,10 @@ test('web users log in with the reader-study accounts (src/auth) and are audited
   assert.deepEqual(me.actor, { kind: 'user', name: 'dr.lee' });
   const upload = await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'image/jpeg' }, body: fracatlas('IMG0000020.jpg') });
   const { id } = (await upload.json()) as { id: string };
-  const job = s.queue.claim('w')!;
-  s.queue.complete(job.id, 'w', { resultJson: '{"findings":[]}', probability: 0.2, decision: 'no fracture', deliveries: [] });
+  const job = (await s.queue.claim('w'))!;
+  await s.queue.complete(job.id, 'w', { resultJson: '{"findings":[]}', probability: 0.2, decision: 'no fracture', deliveries: [] });
   assert.equal((await s.app.request(`/api/v1/images/${id}`, { headers: { cookie } })).status, 200);
-  assert.deepEqual(s.audit.forJob(id).map((a) => a.actor), ['user:dr.lee']);
+  assert.deepEqual((await s.audit.forJob(id)).map((a) => a.actor), ['user:dr.lee']);
   assert.equal((await s.app.request(`/api/v1/audit?job=${id}`, { headers: { cookie } })).status, 403, 'a reader may not read the audit log');
   const audit = (await (await s.app.request(`/api/v1/audit?job=${id}`, { headers: s.bearer })).json()) as { entries: Array<{ actor: string; action: string }> };
   assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action}`), ['user:dr.lee view-result']);
@@ -209,7 +209,7 @@ test('web users log in with the reader-study accounts (src/auth) and are audited
 });
 
 test('the worklist web app is served with a strict content security policy; paths cannot escape its folder', async () => {
-  const s = setup();
+  const s = await setup();
   const page = await s.app.request('/worklist/');
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
@@ -219,7 +219,7 @@ test('the worklist web app is served with a strict content security policy; path
 });
 
 test('logs carry no patient identifiers', async () => {
-  const s = setup();
+  const s = await setup();
   await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'application/dicom' }, body: hip('RG2_JPLY.dcm') });
   await s.app.request('/api/v1/images', { method: 'POST', headers: { ...s.bearer, 'content-type': 'application/dicom' }, body: readFileSync(join(shared, 'dicom', 'other', 'CT_small.dcm')) });
   const log = s.logger.lines.join('\n');
@@ -227,8 +227,8 @@ test('logs carry no patient identifiers', async () => {
   for (const identifier of ['CompressedSamples', '10RG2']) assert.ok(!log.includes(identifier), `log mentions ${identifier}`);
 });
 
-test('docs/api/openapi.yaml documents every API route the app serves (and nothing it does not)', () => {
-  const s = setup();
+test('docs/api/openapi.yaml documents every API route the app serves (and nothing it does not)', async () => {
+  const s = await setup();
   const yaml = readFileSync(join(repositoryRoot(), 'docs', 'api', 'openapi.yaml'), 'utf8');
   const documented = new Set([...yaml.matchAll(/^ {2}(\/[^:\s]+):$/gm)].map((m) => m[1]!));
   const served = new Set(

@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import { createAuthRoutes, type AuthStore } from '../../auth/index.js';
 import { sessionTokenOf } from '../../auth/middleware.js';
 import { DrfdsError, isDrfdsError } from '../../errors/DrfdsError.js';
-import type { DeliveryQueue } from '../../queue/DeliveryQueue.js';
+import type { DeliveryQueue, DeliveryRow } from '../../queue/DeliveryQueue.js';
 import type { JobOrder, JobQueue, JobRow, JobStatus } from '../../queue/JobQueue.js';
 import type { AuditLog } from '../AuditLog.js';
 import type { Intake } from '../intake/Intake.js';
@@ -73,7 +73,7 @@ function notFound(what: string): DrfdsError {
 }
 
 /** The public view of a job: status, result when done, reason when failed — the shape docs/api/openapi.yaml documents. */
-export function jobView(job: JobRow, deliveries?: ReturnType<DeliveryQueue['forJob']>): Record<string, unknown> {
+export function jobView(job: JobRow, deliveries?: readonly DeliveryRow[]): Record<string, unknown> {
   return {
     id: job.id,
     status: job.status,
@@ -141,7 +141,7 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
     const cookieToken = c.req.header('cookie')?.split(/;\s*/).find((p) => p.startsWith(`${tokenCookie}=`))?.slice(tokenCookie.length + 1);
     const apiToken = bearer?.startsWith(TOKEN_PREFIX) ? bearer : cookieToken === undefined ? undefined : decodeURIComponent(cookieToken);
     if (apiToken !== undefined) {
-      const name = deps.tokens.verify(apiToken);
+      const name = await deps.tokens.verify(apiToken);
       if (name !== undefined) {
         c.set('actor', { kind: 'token', name });
         return next();
@@ -149,7 +149,7 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
     }
     if (deps.auth !== undefined) {
       const session = sessionTokenOf(c);
-      const user = session === undefined || session.startsWith(TOKEN_PREFIX) ? undefined : deps.auth.userForToken(session);
+      const user = session === undefined || session.startsWith(TOKEN_PREFIX) ? undefined : await deps.auth.userForToken(session);
       if (user !== undefined && !user.disabled) {
         c.set('actor', { kind: 'user', name: user.username, role: user.role });
         return next();
@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
   if (deps.auth !== undefined) app.route('/api/v1/auth', createAuthRoutes(deps.auth, { secureCookie: deps.secureCookies }));
   app.post('/api/v1/token-session', async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as { token?: unknown } | undefined;
-    if (typeof body?.token !== 'string' || deps.tokens.verify(body.token) === undefined) {
+    if (typeof body?.token !== 'string' || (await deps.tokens.verify(body.token)) === undefined) {
       throw new DrfdsError('auth/bad-token', 'unknown or revoked API token', { httpStatus: 401 });
     }
     const secure = deps.secureCookies ? '; Secure' : '';
@@ -216,35 +216,35 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
   });
 
   // ——— status and results out ———
-  app.get('/api/v1/images/:id', (c) => {
-    const job = queue.get(c.req.param('id'));
+  app.get('/api/v1/images/:id', async (c) => {
+    const job = await queue.get(c.req.param('id'));
     if (job === undefined) throw notFound(`no image with id ${c.req.param('id')}`);
-    if (job.status === 'done') deps.audit.record(actorName(c), 'view-result', job.id, remote(c));
-    return c.json(jobView(job, deps.deliveries.forJob(job.id)));
+    if (job.status === 'done') await deps.audit.record(actorName(c), 'view-result', job.id, remote(c));
+    return c.json(jobView(job, await deps.deliveries.forJob(job.id)));
   });
 
-  app.get('/api/v1/images/:id/preview.png', (c) => {
-    const job = queue.get(c.req.param('id'));
+  app.get('/api/v1/images/:id/preview.png', async (c) => {
+    const job = await queue.get(c.req.param('id'));
     if (job === undefined) throw notFound(`no image with id ${c.req.param('id')}`);
     if (job.previewPath === null) throw notFound(`image ${job.id} has no preview yet (status ${job.status})`);
-    deps.audit.record(actorName(c), 'view-image', job.id, remote(c));
+    await deps.audit.record(actorName(c), 'view-image', job.id, remote(c));
     c.header('Cache-Control', 'private, max-age=3600');
     return c.body(readFileSync(join(deps.dataDir, job.previewPath)), 200, { 'Content-Type': 'image/png' });
   });
 
-  app.get('/api/v1/worklist', (c) => {
+  app.get('/api/v1/worklist', async (c) => {
     const order = (c.req.query('order') ?? 'newest') as JobOrder;
     if (order !== 'newest' && order !== 'probability') throw new DrfdsError('bad-request', 'order is "newest" or "probability"', { httpStatus: 400 });
     const status = c.req.query('status') as JobStatus | undefined;
     if (status !== undefined && !['queued', 'running', 'done', 'failed'].includes(status)) throw new DrfdsError('bad-request', 'status is queued, running, done or failed', { httpStatus: 400 });
     const limitText = c.req.query('limit') ?? '200';
     if (!/^\d+$/.test(limitText)) throw new DrfdsError('bad-request', 'limit must be a positive integer', { httpStatus: 400 });
-    deps.audit.record(actorName(c), 'view-worklist', undefined, remote(c));
-    const jobs = queue.list({ order, limit: Number(limitText), ...(status === undefined ? {} : { status }) });
+    await deps.audit.record(actorName(c), 'view-worklist', undefined, remote(c));
+    const jobs = await queue.list({ order, limit: Number(limitText), ...(status === undefined ? {} : { status }) });
     return c.json({ order, entries: jobs.map(worklistEntry) });
   });
 
-  app.get('/api/v1/status', (c) => {
+  app.get('/api/v1/status', async (c) => {
     const runtime = deps.runtime();
     return c.json({
       startedAt: new Date(runtime.startedAt).toISOString(),
@@ -252,17 +252,17 @@ export function createApp(deps: AppDeps): Hono<ServerEnv> {
       process: { workerId: runtime.workerId, workers: runtime.workers, busyWorkers: runtime.busyWorkers, rssBytes: process.memoryUsage().rss },
       model: runtime.model ?? null,
       dicom: runtime.dicom ?? null,
-      queue: queue.stats(),
-      deliveries: deps.deliveries.stats(),
+      queue: await queue.stats(),
+      deliveries: await deps.deliveries.stats(),
     });
   });
 
-  app.get('/api/v1/audit', (c) => {
+  app.get('/api/v1/audit', async (c) => {
     if (c.var.actor.kind === 'user' && c.var.actor.role !== 'admin') {
       throw new DrfdsError('auth/forbidden', 'the audit log is for administrators (or an API token)', { httpStatus: 403 });
     }
     const job = c.req.query('job');
-    return c.json({ entries: job === undefined ? deps.audit.recent(200) : deps.audit.forJob(job) });
+    return c.json({ entries: job === undefined ? await deps.audit.recent(200) : await deps.audit.forJob(job) });
   });
 
   // ——— live updates (server-sent events) ———

@@ -54,7 +54,7 @@ export class Intake {
     const id = randomUUID();
     const inspected = await inspectUpload(bytes, `upload ${id}`, options.declaredType);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const earlier = queue.findBySha256(sha256);
+    const earlier = await queue.findBySha256(sha256);
     // A re-sent image is answered with its job — unless that job failed: then the sender gets a fresh try.
     if (earlier !== undefined && earlier.status !== 'failed') {
       logger.info('intake.duplicate', { job: earlier.id, via: options.via, bytes: bytes.length });
@@ -63,7 +63,7 @@ export class Intake {
     const day = new Date().toISOString().slice(0, 10);
     const imagePath = join('images', day, `${id}.${EXTENSION[inspected.format]}`);
     writeFileDurably(join(this.options.dataDir, imagePath), bytes);
-    const job = queue.enqueue({
+    const job = await queue.enqueue({
       id,
       receivedVia: options.via,
       sourceFormat: inspected.format,

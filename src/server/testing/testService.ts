@@ -31,7 +31,7 @@ export function testConfig(dataDir: string, overrides: Record<string, unknown> =
 export async function startTestService(dataDir: string, overrides: Record<string, unknown> = {}, options: ServiceOptions = {}) {
   const logger = memoryLogger('debug');
   const service = await DrfdsService.start(testConfig(dataDir, overrides), { logger, deliveryPollMs: 200, ...options });
-  const token = service.tokens.create(`test-${Math.random().toString(36).slice(2, 8)}`);
+  const token = await service.tokens.create(`test-${Math.random().toString(36).slice(2, 8)}`);
   return { service, token, logger, base: `http://127.0.0.1:${service.httpPort}` };
 }
 

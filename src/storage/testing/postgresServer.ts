@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../testing/freePort.js';
 
 /**
  * A throwaway PostgreSQL server for tests (Debian's `postgresql` package): a fresh cluster in a temp folder on a
@@ -22,18 +22,6 @@ function postgresBin(): string | undefined {
 
 export function hasPostgres(): boolean {
   return postgresBin() !== undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function asPostgresUser(command: string, args: string[]): void {

@@ -28,8 +28,8 @@ test('study analysis: pooled metrics, McNemar, Wilcoxon, per-box, model, subgrou
     const service = await studyService({ dbPath });
     const { studies, clock, users } = service;
     const cases = loadStudyCases(fracatlas.annotations, fracatlas.images, { selection: smallSelection, subgroupFields: ['hardware'] });
-    const study = studies.createStudy({ name: 'analysis', source: fracatlas, subgroupFields: ['hardware'], cases, seed: 'a' }, users.admin.id);
-    const stored = studies.cases(study.id);
+    const study = await studies.createStudy({ name: 'analysis', source: fracatlas, subgroupFields: ['hardware'], cases, seed: 'a' }, users.admin.id);
+    const stored = await studies.cases(study.id);
     const ordered = [...stored.filter((c) => c.truth === 1), ...stored.filter((c) => c.truth === 0)];
     assert.equal(ordered.length, 6);
     const ref = (c: StudyCase): StudyBox => c.referenceBoxes[0] as StudyBox;
@@ -37,22 +37,22 @@ test('study analysis: pooled metrics, McNemar, Wilcoxon, per-box, model, subgrou
     const boxOf = (c: StudyCase): [number, number, number, number] => { const b = c.truth ? ref(c) : off(c); return [b.x, b.y, b.width, b.height]; };
     const modelScores = [0.9, 0.45, 0.2, 0.7, 0.1, 0.35];
     const predictions = ordered.map((c, i) => ({ image_id: c.fields.image_id as number, bbox: boxOf(c), score: modelScores[i] as number }));
-    studies.setModelOutputs(study.id, { name: 'm', version: '1', thresholds: { highSensitivity: 0.3, highSpecificity: 0.6 } }, modelOutputsFromPredictions(predictions, stored, { highSensitivity: 0.3, highSpecificity: 0.6 }), users.admin.id);
-    studies.addReader(study.id, users.alice.id, users.admin.id);
-    studies.addReader(study.id, users.bob.id, users.admin.id);
-    studies.start(study.id, users.admin.id);
+    await studies.setModelOutputs(study.id, { name: 'm', version: '1', thresholds: { highSensitivity: 0.3, highSpecificity: 0.6 } }, modelOutputsFromPredictions(predictions, stored, { highSensitivity: 0.3, highSpecificity: 0.6 }), users.admin.id);
+    await studies.addReader(study.id, users.alice.id, users.admin.id);
+    await studies.addReader(study.id, users.bob.id, users.admin.id);
+    await studies.start(study.id, users.admin.id);
 
     for (const session of [1, 2] as const) {
       for (const name of ['alice', 'bob'] as const) {
         const user = users[name];
-        const s = studies.startSession(study.id, user.id, session);
+        const s = await studies.startSession(study.id, user.id, session);
         for (const caseId of s.caseOrder) {
           const index = ordered.findIndex((c) => c.id === caseId);
           const c = ordered[index] as StudyCase;
           const call = design[name][session][index] as Call;
-          studies.reportTime(study.id, user.id, session, caseId, 0);
+          await studies.reportTime(study.id, user.id, session, caseId, 0);
           clock.now = new Date(clock.now.getTime() + call.seconds * 1000);
-          studies.submitRead(study.id, user.id, session, caseId, {
+          await studies.submitRead(study.id, user.id, session, caseId, {
             boxes: call.box === 'ref' ? [ref(c)] : call.box === 'off' ? [off(c)] : [],
             confidence: call.yes ? (call.confidence as number) : null,
             noFracture: !call.yes,
@@ -63,7 +63,7 @@ test('study analysis: pooled metrics, McNemar, Wilcoxon, per-box, model, subgrou
       if (session === 1) clock.advanceDays(30);
     }
 
-    const a = analyzeStudy(studies, service.auth, study.id);
+    const a = await analyzeStudy(studies, service.auth, study.id);
     const refs = (idx: number[]): number => idx.reduce((sum, i) => sum + (ordered[i] as StudyCase).referenceBoxes.length, 0);
     // Hand counts from the design table above.
     assert.deepEqual([a.all.unaided.sensitivity.count, a.all.unaided.sensitivity.total], [3, 6]);
@@ -119,7 +119,7 @@ test('study analysis: pooled metrics, McNemar, Wilcoxon, per-box, model, subgrou
     close(a.all.paired.time.pValue, 'w p');
 
     // The CLI on the same database: export to iMRMC, analyse the study and the export; the MRMC results agree.
-    service.db.close();
+    await service.db.close();
     // In process (the CLI's own tests spawn it): main() returns the exit status.
     const run = async (...args: string[]): Promise<void> => assert.equal(await main(['study', ...args]), 0, args.join(' '));
     await run('export', 'analysis', '--db', dbPath, '--imrmc', join(dir, 'reads.imrmc'));

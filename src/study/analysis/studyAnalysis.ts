@@ -137,13 +137,18 @@ function modelBoth(study: { model: { thresholds: { highSensitivity: number; high
 }
 
 /** The study's reads in iMRMC form (modalities `unaided`, `aided`; score = confidence 0–100, "no fracture" = 0). */
-export function studyImrmc(store: StudyStore, auth: AuthStore, studyId: number, options: { completeReadersOnly?: boolean } = {}): ImrmcData {
-  const study = store.getStudy(studyId);
-  const cases = store.cases(studyId);
-  const nameOf = (id: number): string => auth.getUser(id)?.username ?? `reader${id}`;
-  let reads = store.reads(studyId);
+export async function studyImrmc(store: StudyStore, auth: AuthStore, studyId: number, options: { completeReadersOnly?: boolean } = {}): Promise<ImrmcData> {
+  const study = await store.getStudy(studyId);
+  const cases = await store.cases(studyId);
+  let reads = await store.reads(studyId);
+  const names = new Map<number, string>();
+  for (const id of new Set(reads.map((r) => r.userId))) names.set(id, (await auth.getUser(id))?.username ?? `reader${id}`);
+  const nameOf = (id: number): string => names.get(id) ?? `reader${id}`;
   if (options.completeReadersOnly) {
-    const complete = new Set(store.readerIds(studyId).filter((id) => store.getSession(studyId, id, 1)?.completedAt && store.getSession(studyId, id, 2)?.completedAt));
+    const complete = new Set<number>();
+    for (const id of await store.readerIds(studyId)) {
+      if ((await store.getSession(studyId, id, 1))?.completedAt && (await store.getSession(studyId, id, 2))?.completedAt) complete.add(id);
+    }
     reads = reads.filter((r) => complete.has(r.userId));
   }
   const rows: ImrmcRead[] = reads.map((r) => ({ reader: nameOf(r.userId), caseId: String(r.caseId), modality: r.session === 1 ? 'unaided' : 'aided', score: r.confidence }));
@@ -151,13 +156,15 @@ export function studyImrmc(store: StudyStore, auth: AuthStore, studyId: number, 
 }
 
 /** Everything `drfds study analyze STUDY` reports. Reads are the submitted ones; incomplete readers still count in the pooled tables. */
-export function analyzeStudy(store: StudyStore, auth: AuthStore, studyId: number): StudyAnalysis {
-  const study = store.getStudy(studyId);
-  const cases = store.cases(studyId);
+export async function analyzeStudy(store: StudyStore, auth: AuthStore, studyId: number): Promise<StudyAnalysis> {
+  const study = await store.getStudy(studyId);
+  const cases = await store.cases(studyId);
   const caseById = new Map(cases.map((c) => [c.id, c]));
-  const reads = store.reads(studyId);
-  const readerIds = store.readerIds(studyId);
-  const users = new Map(readerIds.map((id) => [id, auth.getUser(id)]));
+  const reads = await store.reads(studyId);
+  const readerIds = await store.readerIds(studyId);
+  const users = new Map<number, Awaited<ReturnType<AuthStore['getUser']>>>();
+  for (const id of readerIds) users.set(id, await auth.getUser(id));
+  const imrmc = await studyImrmc(store, auth, studyId, { completeReadersOnly: true });
   const readers = readerIds.map((id) => ({ id, username: users.get(id)?.username ?? `reader${id}`, group: users.get(id)?.group ?? null, ...compareArms(reads.filter((r) => r.userId === id), caseById) }));
   const groups: Record<string, ArmComparison> = {};
   for (const group of [...new Set(readerIds.map((id) => users.get(id)?.group ?? 'ungrouped'))].sort()) {
@@ -181,7 +188,7 @@ export function analyzeStudy(store: StudyStore, auth: AuthStore, studyId: number
   }
   let mrmc: StudyAnalysis['mrmc'];
   try {
-    mrmc = buildMrmcReport(orMrmc(studyImrmc(store, auth, studyId, { completeReadersOnly: true })));
+    mrmc = buildMrmcReport(orMrmc(imrmc));
   } catch (error) {
     mrmc = { error: `MRMC analysis not possible yet: ${(error as Error).message}` };
   }

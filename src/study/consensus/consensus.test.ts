@@ -33,12 +33,12 @@ test('consensus view: two readers annotate, agreed cases are automatic, the admi
     const service = await studyService({ dbPath });
     const { studies, users } = service;
     const cases = loadStudyCases(fracatlas.annotations, fracatlas.images, { selection: { where: { hip: 1 }, maxPositive: 2, maxNegative: 1 }, subgroupFields: ['hardware'] });
-    const study = studies.createStudy({ name: 'reference', source: fracatlas, subgroupFields: ['hardware'], cases }, users.admin.id);
-    const stored = studies.cases(study.id);
-    studies.setModelOutputs(study.id, { name: 'none', version: '0', thresholds: { highSensitivity: 0.3, highSpecificity: 0.6 } }, modelOutputsFromPredictions([], stored, { highSensitivity: 0.3, highSpecificity: 0.6 }), users.admin.id);
-    studies.addReader(study.id, users.alice.id, users.admin.id);
-    studies.addReader(study.id, users.bob.id, users.admin.id);
-    studies.start(study.id, users.admin.id);
+    const study = await studies.createStudy({ name: 'reference', source: fracatlas, subgroupFields: ['hardware'], cases }, users.admin.id);
+    const stored = await studies.cases(study.id);
+    await studies.setModelOutputs(study.id, { name: 'none', version: '0', thresholds: { highSensitivity: 0.3, highSpecificity: 0.6 } }, modelOutputsFromPredictions([], stored, { highSensitivity: 0.3, highSpecificity: 0.6 }), users.admin.id);
+    await studies.addReader(study.id, users.alice.id, users.admin.id);
+    await studies.addReader(study.id, users.bob.id, users.admin.id);
+    await studies.start(study.id, users.admin.id);
     const [p1, p2, n1] = [...stored.filter((c) => c.truth === 1), ...stored.filter((c) => c.truth === 0)];
     assert.ok(p1 && p2 && n1);
     const ref = p1.referenceBoxes[0] as StudyBox;
@@ -46,10 +46,10 @@ test('consensus view: two readers annotate, agreed cases are automatic, the admi
     // p1: both box the fracture (agreed); p2: Alice boxes, Bob says no fracture (disputed); n1: both "no fracture".
     const plan = new Map<number, Record<'alice' | 'bob', StudyBox[] | null>>([[p1.id, { alice: [ref], bob: [shifted] }], [p2.id, { alice: [p2.referenceBoxes[0] as StudyBox], bob: null }], [n1.id, { alice: null, bob: null }]]);
     for (const name of ['alice', 'bob'] as const) {
-      const session = studies.startSession(study.id, users[name].id, 1);
+      const session = await studies.startSession(study.id, users[name].id, 1);
       for (const caseId of session.caseOrder) {
         const boxes = plan.get(caseId)?.[name] ?? null;
-        studies.submitRead(study.id, users[name].id, 1, caseId, { boxes: boxes ?? [], confidence: boxes ? 90 : null, noFracture: boxes === null, unreportedMs: 0 });
+        await studies.submitRead(study.id, users[name].id, 1, caseId, { boxes: boxes ?? [], confidence: boxes ? 90 : null, noFracture: boxes === null, unreportedMs: 0 });
       }
     }
     const admin = client(service.app);
@@ -66,12 +66,12 @@ test('consensus view: two readers annotate, agreed cases are automatic, the admi
     assert.equal((await admin.post(`/api/admin/studies/${study.id}/consensus/${p2.id}`, { boxes: [{ x: -5, y: 0, width: 10, height: 10 }] })).status, 400);
     const decided = p2.referenceBoxes[0] as StudyBox;
     assert.equal((await admin.post(`/api/admin/studies/${study.id}/consensus/${p2.id}`, { boxes: [decided] })).status, 200);
-    assert.ok(studies.auditLog(study.id).some((e) => e.action === 'consensus.decide'));
+    assert.ok((await studies.auditLog(study.id)).some((e) => e.action === 'consensus.decide'));
     const pixels = await admin.raw(`/api/admin/studies/${study.id}/cases/${p2.id}/pixels`);
     assert.equal(pixels.status, 200);
 
     // Export through the CLI and read it back as a data set.
-    service.db.close();
+    await service.db.close();
     const out = join(dir, 'consensus.coco.json');
     assert.equal(await main(['study', 'consensus', 'reference', '--db', dbPath, '--coco', out]), 0);
     const coco = JSON.parse(readFileSync(out, 'utf8')) as { images: Array<{ file_name: string; hardware: number }>; annotations: Array<{ bbox: number[] }> };

@@ -52,10 +52,12 @@ export interface ConsensusCase {
   readonly final: readonly StudyBox[] | null;
 }
 
-export function consensusOverview(store: StudyStore, auth: AuthStore, studyId: number): ConsensusCase[] {
-  const reads = store.reads(studyId, { session: 1 });
-  const decisions = store.consensusDecisions(studyId);
-  return store.cases(studyId).map((c: StudyCase) => {
+export async function consensusOverview(store: StudyStore, auth: AuthStore, studyId: number): Promise<ConsensusCase[]> {
+  const reads = await store.reads(studyId, { session: 1 });
+  const decisions = await store.consensusDecisions(studyId);
+  const names = new Map<number, string>();
+  for (const id of new Set(reads.map((r) => r.userId))) names.set(id, (await auth.getUser(id))?.username ?? `reader${id}`);
+  return (await store.cases(studyId)).map((c: StudyCase) => {
     const mine = reads.filter((r) => r.caseId === c.id).sort((a, b) => a.userId - b.userId);
     const agreement = caseAgreement(mine);
     const decided = decisions.get(c.id) ?? null;
@@ -64,7 +66,7 @@ export function consensusOverview(store: StudyStore, auth: AuthStore, studyId: n
       key: c.key,
       width: c.width,
       height: c.height,
-      readers: mine.map((r) => ({ username: auth.getUser(r.userId)?.username ?? `reader${r.userId}`, noFracture: r.noFracture, confidence: r.confidence, boxes: r.boxes })),
+      readers: mine.map((r) => ({ username: names.get(r.userId) ?? `reader${r.userId}`, noFracture: r.noFracture, confidence: r.confidence, boxes: r.boxes })),
       agreement,
       decided,
       final: decided ? decided.boxes : agreement.status === 'agreed' ? agreement.boxes : null,
@@ -73,14 +75,14 @@ export function consensusOverview(store: StudyStore, auth: AuthStore, studyId: n
 }
 
 /** The consensus as a COCO data set (category `fracture`); refuses while any case is unresolved, naming them. */
-export function consensusCoco(store: StudyStore, auth: AuthStore, studyId: number): { info: Record<string, unknown>; images: unknown[]; annotations: unknown[]; categories: unknown[] } {
-  const study = store.getStudy(studyId);
-  const overview = consensusOverview(store, auth, studyId);
+export async function consensusCoco(store: StudyStore, auth: AuthStore, studyId: number): Promise<{ info: Record<string, unknown>; images: unknown[]; annotations: unknown[]; categories: unknown[] }> {
+  const study = await store.getStudy(studyId);
+  const overview = await consensusOverview(store, auth, studyId);
   const open = overview.filter((c) => c.final === null);
   if (open.length > 0) {
     throw new DrfdsError('study/consensus-open', `${open.length} case(s) have no consensus yet (unread by two readers, or disputed and not decided): ${open.slice(0, 10).map((c) => c.key).join(', ')}${open.length > 10 ? ', …' : ''}`, { httpStatus: 409 });
   }
-  const cases = new Map(store.cases(studyId).map((c) => [c.id, c]));
+  const cases = new Map((await store.cases(studyId)).map((c) => [c.id, c]));
   let annotationId = 0;
   const images = overview.map((c, index) => ({ id: index + 1, file_name: c.key, width: c.width, height: c.height, ...Object.fromEntries(Object.entries(cases.get(c.caseId)?.fields ?? {}).filter(([k]) => k !== 'image_id')) }));
   const annotations = overview.flatMap((c, index) => (c.final ?? []).map((b) => {

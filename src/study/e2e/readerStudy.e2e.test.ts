@@ -79,7 +79,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
     await page.fill('#create-study [name=subgroupFields]', 'hardware');
     await page.click('#create-study-button');
     await page.waitForSelector('#study-title');
-    const studyId = studies.listStudies()[0]?.id as number;
+    const studyId = (await studies.listStudies())[0]?.id as number;
     await page.click('#run-model');
     await waitText('#study-status', /model output for 4/);
     for (const name of ['alice', 'bob']) {
@@ -92,7 +92,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
     await shot('01-admin-study-started');
     await logout();
 
-    const cases = studies.cases(studyId);
+    const cases = await studies.cases(studyId);
     const ordered = [...cases.filter((c) => c.truth === 1), ...cases.filter((c) => c.truth === 0)];
     assert.equal(ordered.length, 4);
 
@@ -118,7 +118,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
       await page.click(`#open-${studyId}-${session}`);
       for (let k = 0; k < 4; k += 1) {
         await waitText('#viewer-info', /zoom/);
-        const next = studies.progress(studyId, user.id, session).nextCaseId as number;
+        const next = (await studies.progress(studyId, user.id, session)).nextCaseId as number;
         const index = ordered.findIndex((c) => c.id === next);
         const c = ordered[index] as StudyCase;
         const call = design[name][session][index] as Call;
@@ -145,7 +145,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
           await page.waitForTimeout(1500);
           await page.reload();
           await waitText('#viewer-info', /zoom/);
-          assert.equal(studies.progress(studyId, user.id, session).nextCaseId, c.id);
+          assert.equal((await studies.progress(studyId, user.id, session)).nextCaseId, c.id);
         }
         if (call.draw === 'ref') await drawBox(c, c.referenceBoxes[0] as StudyBox);
         if (call.draw === 'off') await drawBox(c, { x: 5, y: 5, width: 60, height: 60 });
@@ -181,7 +181,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
     await waitText('tr[data-reader=alice]', /overridden/);
     await shot('06-admin-override');
     await logout();
-    assert.ok(studies.auditLog(studyId).some((e) => e.action === 'session.override-washout' && (e.detail as { reason: string }).reason.startsWith('e2e test')));
+    assert.ok((await studies.auditLog(studyId)).some((e) => e.action === 'session.override-washout' && (e.detail as { reason: string }).reason.startsWith('e2e test')));
 
     // ——— aided: Alice by override now; Bob after the washout has passed ———
     await login('alice', 'alice-password');
@@ -195,7 +195,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
     assert.deepEqual(browserErrors, []);
 
     // ——— the analysis, against the design table ———
-    const a = analyzeStudy(studies, service.auth, studyId);
+    const a = await analyzeStudy(studies, service.auth, studyId);
     assert.deepEqual([a.all.unaided.sensitivity.count, a.all.unaided.sensitivity.total, a.all.unaided.specificity.count], [3, 4, 3]);
     assert.deepEqual([a.all.aided.sensitivity.count, a.all.aided.specificity.count, a.all.aided.accuracy.count], [4, 3, 7]);
     assert.deepEqual(a.all.paired.accuracy.discordant, { firstOnly: 1, secondOnly: 2 });
@@ -205,12 +205,13 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
     // Boxes drawn in the browser on the reference box match it (IoU ≥ 0.5); the "off" box does not.
     assert.deepEqual([alice?.unaided.perBox.precision.count, alice?.unaided.perBox.precision.total, alice?.unaided.perBox.recall.count, alice?.unaided.perBox.recall.total], [1, 2, 1, refsOfPositives]);
     assert.deepEqual([bob?.unaided.perBox.precision.count, bob?.unaided.perBox.precision.total], [2, 2]);
-    const reads = studies.reads(studyId);
+    const reads = await studies.reads(studyId);
     assert.equal(reads.length, 16);
     const accepted = reads.filter((r) => r.acceptedModelBoxes.length > 0);
     assert.equal(accepted.length, (ordered[1]?.model?.boxes.length ?? 0) > 0 ? 1 : 0);
     for (const read of reads) assert.ok(read.readingMs > 0 && read.readingMs < 120_000, `reading time ${read.readingMs} ms`);
-    const firstAlice = reads.find((r) => r.userId === users.alice.id && r.session === 1 && r.caseId === studies.getSession(studyId, users.alice.id, 1)?.caseOrder[0]);
+    const firstOfAlice = (await studies.getSession(studyId, users.alice.id, 1))?.caseOrder[0];
+    const firstAlice = reads.find((r) => r.userId === users.alice.id && r.session === 1 && r.caseId === firstOfAlice);
     assert.ok((firstAlice?.readingMs ?? 0) >= 1500, `time before the reload is kept (${firstAlice?.readingMs} ms)`);
     assert.ok(!('error' in a.mrmc), 'MRMC runs on the complete design');
   } catch (error) {
@@ -219,7 +220,7 @@ test('reader study in Chromium: two readers, unaided then aided after washout/ov
   } finally {
     await context.close();
     server.close();
-    service.db.close();
+    await service.db.close();
     rmSync(profile, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }

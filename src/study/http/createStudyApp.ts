@@ -105,7 +105,7 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
   app.onError(errorResponse);
 
   const casePixels = async (studyId: number, caseId: number): Promise<ViewerPixels> => {
-    const studyCase = studies.getCase(studyId, caseId); // 404 for a case of another study, cached or not
+    const studyCase = await studies.getCase(studyId, caseId); // 404 for a case of another study, cached or not
     let pixels = pixelCache.get(caseId);
     if (!pixels) {
       pixels = await readCaseViewerPixels(studyCase.imagePath);
@@ -125,78 +125,81 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
 
   // ——— reader ———
 
-  const sessionSummary = (studyId: number, user: AuthUser, number: SessionNumber) => {
-    const session = studies.getSession(studyId, user.id, number);
+  const sessionSummary = async (studyId: number, user: AuthUser, number: SessionNumber) => {
+    const session = await studies.getSession(studyId, user.id, number);
     return {
       number,
-      availability: studies.availability(studyId, user.id, number),
+      availability: await studies.availability(studyId, user.id, number),
       startedAt: session?.startedAt ?? null,
       completedAt: session?.completedAt ?? null,
-      progress: studies.progress(studyId, user.id, number),
+      progress: await studies.progress(studyId, user.id, number),
     };
   };
 
-  app.get('/api/studies', (c) => {
+  app.get('/api/studies', async (c) => {
     const user = currentUser(c);
-    const list = studies.studiesOfReader(user.id).map((study) => ({
-      id: study.id,
-      name: study.name,
-      status: study.status,
-      washoutDays: study.washoutDays,
-      sessions: [sessionSummary(study.id, user, 1), sessionSummary(study.id, user, 2)],
-    }));
+    const list = [];
+    for (const study of await studies.studiesOfReader(user.id)) {
+      list.push({
+        id: study.id,
+        name: study.name,
+        status: study.status,
+        washoutDays: study.washoutDays,
+        sessions: [await sessionSummary(study.id, user, 1), await sessionSummary(study.id, user, 2)],
+      });
+    }
     return c.json({ user, studies: list });
   });
 
-  const requireStudyReader = (c: Context<AuthEnv>): { user: AuthUser; studyId: number } => {
+  const requireStudyReader = async (c: Context<AuthEnv>): Promise<{ user: AuthUser; studyId: number }> => {
     const user = currentUser(c);
     const studyId = intParam(c, 'sid');
-    studies.getStudy(studyId);
-    if (!studies.isReader(studyId, user.id)) throw new DrfdsError('study/not-a-reader', 'you are not a reader of this study', { httpStatus: 403 });
+    await studies.getStudy(studyId);
+    if (!(await studies.isReader(studyId, user.id))) throw new DrfdsError('study/not-a-reader', 'you are not a reader of this study', { httpStatus: 403 });
     return { user, studyId };
   };
 
-  app.get('/api/studies/:sid/sessions/:n', (c) => {
-    const { user, studyId } = requireStudyReader(c);
-    return c.json(sessionSummary(studyId, user, sessionParam(c)));
+  app.get('/api/studies/:sid/sessions/:n', async (c) => {
+    const { user, studyId } = await requireStudyReader(c);
+    return c.json(await sessionSummary(studyId, user, sessionParam(c)));
   });
 
-  app.post('/api/studies/:sid/sessions/:n/open', (c) => {
-    const { user, studyId } = requireStudyReader(c);
+  app.post('/api/studies/:sid/sessions/:n/open', async (c) => {
+    const { user, studyId } = await requireStudyReader(c);
     const number = sessionParam(c);
-    studies.startSession(studyId, user.id, number);
-    return c.json(sessionSummary(studyId, user, number));
+    await studies.startSession(studyId, user.id, number);
+    return c.json(await sessionSummary(studyId, user, number));
   });
 
-  app.get('/api/studies/:sid/sessions/:n/current', (c) => {
-    const { user, studyId } = requireStudyReader(c);
+  app.get('/api/studies/:sid/sessions/:n/current', async (c) => {
+    const { user, studyId } = await requireStudyReader(c);
     const number = sessionParam(c);
-    const session = studies.getSession(studyId, user.id, number);
+    const session = await studies.getSession(studyId, user.id, number);
     if (!session) throw new DrfdsError('study/session-not-started', `open session ${number} first`, { httpStatus: 409 });
-    const progress = studies.progress(studyId, user.id, number);
+    const progress = await studies.progress(studyId, user.id, number);
     if (progress.nextCaseId === null) return c.json({ done: true, progress });
-    const studyCase = studies.getCase(studyId, progress.nextCaseId);
-    return c.json({ done: false, progress, case: caseForReader(studyCase, number), timing: studies.viewState(studyId, user.id, number, studyCase.id) });
+    const studyCase = await studies.getCase(studyId, progress.nextCaseId);
+    return c.json({ done: false, progress, case: caseForReader(studyCase, number), timing: await studies.viewState(studyId, user.id, number, studyCase.id) });
   });
 
   app.get('/api/studies/:sid/sessions/:n/cases/:cid/pixels', async (c) => {
-    const { user, studyId } = requireStudyReader(c);
+    const { user, studyId } = await requireStudyReader(c);
     const number = sessionParam(c);
     const caseId = intParam(c, 'cid');
-    studies.assertMayView(studyId, user.id, number, caseId);
+    await studies.assertMayView(studyId, user.id, number, caseId);
     return pixelResponse(await casePixels(studyId, caseId));
   });
 
   app.post('/api/studies/:sid/sessions/:n/cases/:cid/time', async (c) => {
-    const { user, studyId } = requireStudyReader(c);
+    const { user, studyId } = await requireStudyReader(c);
     const body = await jsonBody(c);
     const visibleMs = body.visibleMs;
     if (typeof visibleMs !== 'number' || !Number.isFinite(visibleMs) || visibleMs < 0) throw bad('"visibleMs" must be a number ≥ 0');
-    return c.json(studies.reportTime(studyId, user.id, sessionParam(c), intParam(c, 'cid'), visibleMs));
+    return c.json(await studies.reportTime(studyId, user.id, sessionParam(c), intParam(c, 'cid'), visibleMs));
   });
 
   app.post('/api/studies/:sid/sessions/:n/cases/:cid/read', async (c) => {
-    const { user, studyId } = requireStudyReader(c);
+    const { user, studyId } = await requireStudyReader(c);
     const number = sessionParam(c);
     const body = await jsonBody(c);
     const submission: ReadSubmission = {
@@ -206,27 +209,27 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
       unreportedMs: typeof body.unreportedMs === 'number' ? body.unreportedMs : 0,
       acceptedModelBoxes: Array.isArray(body.acceptedModelBoxes) ? (body.acceptedModelBoxes as number[]) : [],
     };
-    // Committed (synchronous = FULL) before this reply is sent.
-    const read = studies.submitRead(studyId, user.id, number, intParam(c, 'cid'), submission);
-    return c.json({ read, progress: studies.progress(studyId, user.id, number) }, 201);
+    // Committed (SQLite synchronous = FULL, PostgreSQL synchronous commit) before this reply is sent.
+    const read = await studies.submitRead(studyId, user.id, number, intParam(c, 'cid'), submission);
+    return c.json({ read, progress: await studies.progress(studyId, user.id, number) }, 201);
   });
 
   /** One read: its own reader or an admin; anyone else gets 404 (not 403, so ids do not reveal others' reads). */
-  app.get('/api/reads/:rid', (c) => {
+  app.get('/api/reads/:rid', async (c) => {
     const user = currentUser(c);
-    const read = studies.getRead(intParam(c, 'rid'));
+    const read = await studies.getRead(intParam(c, 'rid'));
     if (!read || (read.userId !== user.id && user.role !== 'admin')) throw new DrfdsError('study/read-not-found', 'no such read of yours', { httpStatus: 404 });
     return c.json({ read });
   });
 
-  app.get('/api/studies/:sid/my-reads', (c) => {
-    const { user, studyId } = requireStudyReader(c);
-    return c.json({ reads: studies.reads(studyId, { userId: user.id }) });
+  app.get('/api/studies/:sid/my-reads', async (c) => {
+    const { user, studyId } = await requireStudyReader(c);
+    return c.json({ reads: await studies.reads(studyId, { userId: user.id }) });
   });
 
   // ——— admin ———
 
-  app.get('/api/admin/users', (c) => c.json({ users: auth.listUsers() }));
+  app.get('/api/admin/users', async (c) => c.json({ users: await auth.listUsers() }));
   app.post('/api/admin/users', async (c) => {
     const body = await jsonBody(c);
     const user = await auth.createUser({
@@ -239,17 +242,19 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
     return c.json({ user }, 201);
   });
 
-  const studyDetail = (studyId: number) => {
-    const study = studies.getStudy(studyId);
-    const cases = studies.cases(studyId);
-    const readers = studies.readerIds(studyId).map((id) => {
-      const user = auth.getUser(id);
-      const sessions = ([1, 2] as const).map((n) => {
-        const s = studies.getSession(studyId, id, n);
-        return { number: n, startedAt: s?.startedAt ?? null, completedAt: s?.completedAt ?? null, progress: studies.progress(studyId, id, n), availability: studies.availability(studyId, id, n) };
-      });
-      return { id, username: user?.username ?? `#${id}`, displayName: user?.displayName ?? '', group: user?.group ?? null, sessions, override: studies.overrideOf(studyId, id) ?? null };
-    });
+  const studyDetail = async (studyId: number) => {
+    const study = await studies.getStudy(studyId);
+    const cases = await studies.cases(studyId);
+    const readers = [];
+    for (const id of await studies.readerIds(studyId)) {
+      const user = await auth.getUser(id);
+      const sessions = [];
+      for (const n of [1, 2] as const) {
+        const s = await studies.getSession(studyId, id, n);
+        sessions.push({ number: n, startedAt: s?.startedAt ?? null, completedAt: s?.completedAt ?? null, progress: await studies.progress(studyId, id, n), availability: await studies.availability(studyId, id, n) });
+      }
+      readers.push({ id, username: user?.username ?? `#${id}`, displayName: user?.displayName ?? '', group: user?.group ?? null, sessions, override: (await studies.overrideOf(studyId, id)) ?? null });
+    }
     return {
       study,
       cases: { total: cases.length, fracture: cases.filter((c) => c.truth === 1).length, withModelOutput: cases.filter((c) => c.model !== null).length },
@@ -257,8 +262,12 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
     };
   };
 
-  app.get('/api/admin/studies', (c) => c.json({ studies: studies.listStudies().map((s) => studyDetail(s.id)) }));
-  app.get('/api/admin/studies/:sid', (c) => c.json(studyDetail(intParam(c, 'sid'))));
+  app.get('/api/admin/studies', async (c) => {
+    const list = [];
+    for (const s of await studies.listStudies()) list.push(await studyDetail(s.id));
+    return c.json({ studies: list });
+  });
+  app.get('/api/admin/studies/:sid', async (c) => c.json(await studyDetail(intParam(c, 'sid'))));
 
   app.post('/api/admin/studies', async (c) => {
     const admin = currentUser(c);
@@ -268,7 +277,7 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
     const images = insideRoots(body.images, deps.dataRoots, 'image folder');
     const subgroupFields = Array.isArray(body.subgroupFields) ? body.subgroupFields.map(String) : [];
     const cases = loadStudyCases(annotations, images, { selection: (body.selection ?? {}) as CaseSelection, subgroupFields });
-    const study = studies.createStudy({
+    const study = await studies.createStudy({
       name: String(body.name ?? ''),
       washoutDays: body.washoutDays === undefined ? undefined : Number(body.washoutDays),
       seed: typeof body.seed === 'string' ? body.seed : undefined,
@@ -276,74 +285,74 @@ export function createStudyApp(deps: StudyAppDeps): Hono<AuthEnv> {
       subgroupFields,
       cases,
     }, admin.id);
-    return c.json(studyDetail(study.id), 201);
+    return c.json(await studyDetail(study.id), 201);
   });
 
   app.post('/api/admin/studies/:sid/model', async (c) => {
     const admin = currentUser(c);
     const studyId = intParam(c, 'sid');
     const body = await jsonBody(c).catch(() => ({}) as Record<string, unknown>);
-    const cases = studies.cases(studyId);
+    const cases = await studies.cases(studyId);
     if (Array.isArray(body.predictions)) {
       const thresholds = body.thresholds as { highSensitivity?: unknown; highSpecificity?: unknown } | undefined;
       if (typeof thresholds?.highSensitivity !== 'number' || typeof thresholds.highSpecificity !== 'number') throw bad('predictions need "thresholds": {highSensitivity, highSpecificity}');
       const t = { highSensitivity: thresholds.highSensitivity, highSpecificity: thresholds.highSpecificity };
       const outputs = modelOutputsFromPredictions(body.predictions as Array<{ image_id: number; bbox: number[]; score: number }>, cases, t);
-      studies.setModelOutputs(studyId, { name: String(body.modelName ?? 'imported predictions'), version: String(body.modelVersion ?? '0'), thresholds: t }, outputs, admin.id);
-      return c.json(studyDetail(studyId));
+      await studies.setModelOutputs(studyId, { name: String(body.modelName ?? 'imported predictions'), version: String(body.modelVersion ?? '0'), thresholds: t }, outputs, admin.id);
+      return c.json(await studyDetail(studyId));
     }
     const modelDir = typeof body.modelDir === 'string' ? body.modelDir : deps.defaultModelDir;
     if (!deps.loadDetector || modelDir === undefined) throw new DrfdsError('study/no-detector', 'this service has no model configured; name a model package ("modelDir") or upload predictions', { httpStatus: 409 });
     const detector = await deps.loadDetector(modelDir);
     try {
       const { model, outputs } = await runModelOnCases(detector, cases);
-      studies.setModelOutputs(studyId, model, outputs, admin.id);
+      await studies.setModelOutputs(studyId, model, outputs, admin.id);
     } finally {
       await detector.release();
     }
-    return c.json(studyDetail(studyId));
+    return c.json(await studyDetail(studyId));
   });
 
   app.post('/api/admin/studies/:sid/readers', async (c) => {
     const studyId = intParam(c, 'sid');
     const body = await jsonBody(c);
-    const user = typeof body.userId === 'number' ? auth.getUser(body.userId) : auth.findUser(String(body.username ?? ''));
+    const user = typeof body.userId === 'number' ? await auth.getUser(body.userId) : await auth.findUser(String(body.username ?? ''));
     if (!user) throw new DrfdsError('study/no-user', `no user "${String(body.username ?? body.userId)}"; create the account first`, { httpStatus: 404 });
     if (user.role !== 'reader') throw bad(`${user.username} is an ${user.role}, not a reader`);
-    studies.addReader(studyId, user.id, currentUser(c).id);
-    return c.json(studyDetail(studyId));
+    await studies.addReader(studyId, user.id, currentUser(c).id);
+    return c.json(await studyDetail(studyId));
   });
 
-  app.post('/api/admin/studies/:sid/start', (c) => {
+  app.post('/api/admin/studies/:sid/start', async (c) => {
     const studyId = intParam(c, 'sid');
-    studies.start(studyId, currentUser(c).id);
-    return c.json(studyDetail(studyId));
+    await studies.start(studyId, currentUser(c).id);
+    return c.json(await studyDetail(studyId));
   });
 
   app.post('/api/admin/studies/:sid/readers/:uid/override', async (c) => {
     const studyId = intParam(c, 'sid');
     const body = await jsonBody(c);
-    studies.overrideWashout(studyId, intParam(c, 'uid'), typeof body.reason === 'string' ? body.reason : '', currentUser(c).id);
-    return c.json(studyDetail(studyId));
+    await studies.overrideWashout(studyId, intParam(c, 'uid'), typeof body.reason === 'string' ? body.reason : '', currentUser(c).id);
+    return c.json(await studyDetail(studyId));
   });
 
   // ——— consensus: reference standards from two or more readers' session-1 boxes ———
 
   app.get('/api/admin/studies/:sid/cases/:cid/pixels', async (c) => pixelResponse(await casePixels(intParam(c, 'sid'), intParam(c, 'cid'))));
-  app.get('/api/admin/studies/:sid/consensus', (c) => c.json({ cases: consensusOverview(studies, auth, intParam(c, 'sid')) }));
-  app.get('/api/admin/studies/:sid/consensus/coco', (c) => c.json(consensusCoco(studies, auth, intParam(c, 'sid'))));
+  app.get('/api/admin/studies/:sid/consensus', async (c) => c.json({ cases: await consensusOverview(studies, auth, intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/consensus/coco', async (c) => c.json(await consensusCoco(studies, auth, intParam(c, 'sid'))));
   app.post('/api/admin/studies/:sid/consensus/:cid', async (c) => {
     const body = await jsonBody(c);
     if (!Array.isArray(body.boxes)) throw bad('send {"boxes": [{x, y, width, height}, ...]} (an empty list = no fracture)');
     const studyId = intParam(c, 'sid');
-    studies.saveConsensus(studyId, intParam(c, 'cid'), body.boxes as StudyBox[], currentUser(c).id);
-    return c.json({ cases: consensusOverview(studies, auth, studyId) });
+    await studies.saveConsensus(studyId, intParam(c, 'cid'), body.boxes as StudyBox[], currentUser(c).id);
+    return c.json({ cases: await consensusOverview(studies, auth, studyId) });
   });
 
-  app.get('/api/admin/studies/:sid/audit', (c) => c.json({ audit: studies.auditLog(intParam(c, 'sid')) }));
-  app.get('/api/admin/studies/:sid/reads', (c) => c.json({ reads: studies.reads(intParam(c, 'sid')) }));
-  app.get('/api/admin/studies/:sid/analysis', (c) => c.json(analyzeStudy(studies, auth, intParam(c, 'sid'))));
-  app.get('/api/admin/studies/:sid/report', (c) => c.html(studyReportHtml(analyzeStudy(studies, auth, intParam(c, 'sid')))));
+  app.get('/api/admin/studies/:sid/audit', async (c) => c.json({ audit: await studies.auditLog(intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/reads', async (c) => c.json({ reads: await studies.reads(intParam(c, 'sid')) }));
+  app.get('/api/admin/studies/:sid/analysis', async (c) => c.json(await analyzeStudy(studies, auth, intParam(c, 'sid'))));
+  app.get('/api/admin/studies/:sid/report', async (c) => c.html(studyReportHtml(await analyzeStudy(studies, auth, intParam(c, 'sid')))));
 
   // ——— the browser app ———
 

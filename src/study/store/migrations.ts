@@ -104,3 +104,15 @@ export const studyMigrations: readonly Migration[] = [
     `,
   },
 ];
+
+/**
+ * The same schema for PostgreSQL: SERIAL ids, DOUBLE PRECISION for REAL (PostgreSQL's REAL is 4 bytes), BIGINT for
+ * the 32-bit unsigned session seed.
+ */
+export const studyPostgresMigrations: readonly Migration[] = studyMigrations.map((m) => ({
+  version: m.version,
+  sql: m.sql
+    .replace(/INTEGER PRIMARY KEY AUTOINCREMENT/g, 'SERIAL PRIMARY KEY')
+    .replace(/\bREAL\b/g, 'DOUBLE PRECISION')
+    .replace(/seed INTEGER NOT NULL/g, 'seed BIGINT NOT NULL'),
+}));

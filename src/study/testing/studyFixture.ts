@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { AuthStore } from '../../auth/index.js';
 import { repositoryRoot } from '../../cli/packageVersion.js';
 import { createDetector } from '../../detector/Detector.js';
-import { openSqlite } from '../../storage/sqlite.js';
+import { openSqlDatabase, type SqlDatabase } from '../../storage/sqlDatabase.js';
 import { createStudyApp } from '../http/createStudyApp.js';
 import { StudyStore } from '../store/StudyStore.js';
 
@@ -28,10 +28,13 @@ export function liveClock(): TestClock {
   };
 }
 
-/** A study service over a real SQLite database (file or memory), with an admin and two readers. */
-export async function studyService(options: { dbPath?: string; clock?: TestClock; dataRoots?: string[] } = {}) {
+/**
+ * A study service over a real database — SQLite (file or memory) or the one given (e.g. PostgreSQL from
+ * `useTestDatabases`) — with an admin and two readers.
+ */
+export async function studyService(options: { dbPath?: string; db?: SqlDatabase; clock?: TestClock; dataRoots?: string[] } = {}) {
   const clock = options.clock ?? testClock();
-  const db = openSqlite(options.dbPath ?? ':memory:');
+  const db = options.db ?? openSqlDatabase(options.dbPath ?? ':memory:');
   const auth = new AuthStore(db, { scrypt: { N: 1024, r: 8, p: 1 }, now: () => clock.now });
   const studies = new StudyStore(db, { now: () => clock.now });
   const app = createStudyApp({ auth, studies, dataRoots: options.dataRoots ?? [sharedData], loadDetector: (dir) => createDetector(dir), defaultModelDir: tinyModelDir });
