@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DrfdsError } from '../errors/DrfdsError.js';
-import { asSqlDatabase, isUniqueViolation, type SqlDatabase, type SqlQueries, type SqlSteps, type SqlWork, type StoreDatabase } from '../storage/sqlDatabase.js';
+import { MigratedStore, isUniqueViolation, type SqlDatabase, type SqlQueries, type SqlSteps, type SqlWork, type StoreDatabase } from '../storage/sqlDatabase.js';
 import { authMigrations, authPostgresMigrations } from './migrations.js';
 import { hashPassword, verifyPassword, type ScryptParameters } from './password.js';
 
@@ -63,31 +63,17 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * Users, passwords and sessions in the `auth_` tables of the service's database (SQLite or PostgreSQL). Every method
  * is async; a change and its audit entry commit in one transaction before the promise resolves.
  */
-export class AuthStore {
-  readonly db: SqlDatabase;
+export class AuthStore extends MigratedStore {
   private readonly ttlMs: number;
   private readonly scryptParameters: ScryptParameters | undefined;
   private readonly now: () => Date;
-  private readonly migrated: Promise<void>;
 
   /** Accepts the async database or a raw better-sqlite3 connection; the schema migrates before the first query. */
   constructor(db: StoreDatabase, options: AuthStoreOptions = {}) {
-    this.db = asSqlDatabase(db);
+    super(db, 'auth', { sqlite: authMigrations, postgres: authPostgresMigrations });
     this.ttlMs = options.sessionTtlMs ?? 12 * 3600 * 1000;
     this.scryptParameters = options.scrypt;
     this.now = options.now ?? (() => new Date());
-    this.migrated = this.db.migrate('auth', { sqlite: authMigrations, postgres: authPostgresMigrations });
-    this.migrated.catch(() => undefined); // reported by the first call that awaits it
-  }
-
-  /** Resolves once the schema is in place (rejects with the migration's error). */
-  ready(): Promise<void> {
-    return this.migrated;
-  }
-
-  private async q(): Promise<SqlDatabase> {
-    await this.migrated;
-    return this.db;
   }
 
   async createUser(user: NewUser, actorUserId: number | null = null): Promise<AuthUser> {

@@ -257,3 +257,28 @@ export function openSqlDatabase(target: string): SqlDatabase {
 export type StoreDatabase = SqlDatabase | SqliteDatabase;
 
 export const asSqlDatabase = (db: StoreDatabase): SqlDatabase => (db instanceof Database ? sqliteDatabase(db) : db);
+
+/**
+ * The base of a module's store on the shared database: migrates the module's schema once (SQLite or PostgreSQL
+ * dialect) before the first query; a migration failure surfaces at the first call that awaits it.
+ */
+export abstract class MigratedStore {
+  readonly db: SqlDatabase;
+  private readonly migrated: Promise<void>;
+
+  protected constructor(db: StoreDatabase, namespace: string, migrations: { readonly sqlite: readonly Migration[]; readonly postgres: readonly Migration[] }) {
+    this.db = asSqlDatabase(db);
+    this.migrated = this.db.migrate(namespace, migrations);
+    this.migrated.catch(() => undefined); // reported by the first call that awaits it
+  }
+
+  /** Resolves once the schema is in place (rejects with the migration's error). */
+  ready(): Promise<void> {
+    return this.migrated;
+  }
+
+  protected async q(): Promise<SqlDatabase> {
+    await this.migrated;
+    return this.db;
+  }
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DrfdsError } from '../../errors/DrfdsError.js';
-import { asSqlDatabase, forUpdate, isUniqueViolation, type SqlDatabase, type SqlSteps, type SqlWork, type StoreDatabase } from '../../storage/sqlDatabase.js';
+import { MigratedStore, forUpdate, isUniqueViolation, type SqlDatabase, type SqlSteps, type SqlWork, type StoreDatabase } from '../../storage/sqlDatabase.js';
 import { seededShuffle, sessionSeed } from '../domain/caseOrder.js';
 import type { ModelOutput, Read, ReaderSession, SessionNumber, Study, StudyBox, StudyCase, StudyStatus } from '../domain/types.js';
 import { studyMigrations, studyPostgresMigrations } from './migrations.js';
@@ -132,27 +132,13 @@ const httpError = (code: string, message: string, httpStatus: number): DrfdsErro
  * PostgreSQL: synchronous commit) and writes its audit entry in the same transaction.
  * The rules of the design live here, not in the HTTP layer: session 1 before session 2, the washout, overrides.
  */
-export class StudyStore {
-  readonly db: SqlDatabase;
+export class StudyStore extends MigratedStore {
   private readonly now: () => Date;
-  private readonly migrated: Promise<void>;
 
   /** Accepts the async database or a raw better-sqlite3 connection; the schema migrates before the first query. */
   constructor(db: StoreDatabase, options: { now?: () => Date } = {}) {
-    this.db = asSqlDatabase(db);
+    super(db, 'study', { sqlite: studyMigrations, postgres: studyPostgresMigrations });
     this.now = options.now ?? (() => new Date());
-    this.migrated = this.db.migrate('study', { sqlite: studyMigrations, postgres: studyPostgresMigrations });
-    this.migrated.catch(() => undefined); // reported by the first call that awaits it
-  }
-
-  /** Resolves once the schema is in place (rejects with the migration's error). */
-  ready(): Promise<void> {
-    return this.migrated;
-  }
-
-  private async q(): Promise<SqlDatabase> {
-    await this.migrated;
-    return this.db;
   }
 
   private nowIso(): string {
