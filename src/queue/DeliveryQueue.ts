@@ -30,6 +30,17 @@ export interface DeliveryQueueOptions {
   readonly now?: () => number;
 }
 
+/** The defaults of both outbox backends, in one place so SQLite and PostgreSQL cannot drift apart. */
+export function withDeliveryQueueDefaults(options: DeliveryQueueOptions): Required<DeliveryQueueOptions> {
+  return {
+    leaseMs: options.leaseMs ?? 60_000,
+    backoffBaseMs: options.backoffBaseMs ?? 2_000,
+    backoffMaxMs: options.backoffMaxMs ?? 5 * 60_000,
+    maxAttempts: options.maxAttempts ?? 100,
+    now: options.now ?? Date.now,
+  };
+}
+
 export interface DeliveryStats {
   readonly pending: number;
   readonly sending: number;
@@ -91,11 +102,8 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
 
   constructor(private readonly db: SqliteDatabase, options: DeliveryQueueOptions = {}) {
     applyMigrations(db, 'queue', QUEUE_MIGRATIONS);
-    this.leaseMs = options.leaseMs ?? 60_000;
-    this.backoffBaseMs = options.backoffBaseMs ?? 2_000;
-    this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
-    this.maxAttempts = options.maxAttempts ?? 100;
-    this.now = options.now ?? Date.now;
+    ({ leaseMs: this.leaseMs, backoffBaseMs: this.backoffBaseMs, backoffMaxMs: this.backoffMaxMs, maxAttempts: this.maxAttempts, now: this.now } =
+      withDeliveryQueueDefaults(options));
   }
 
   /** Claims the most overdue delivery (pending and due, or a send whose lease expired). */

@@ -86,6 +86,11 @@ export interface JobQueueOptions {
   readonly now?: () => number;
 }
 
+/** The defaults of both queue backends, in one place so SQLite and PostgreSQL cannot drift apart. */
+export function withJobQueueDefaults(options: JobQueueOptions): Required<JobQueueOptions> {
+  return { leaseMs: options.leaseMs ?? 30_000, maxAttempts: options.maxAttempts ?? 3, now: options.now ?? Date.now };
+}
+
 export type JobOrder = 'newest' | 'probability';
 
 export type RawJob = {
@@ -169,9 +174,7 @@ export class SqliteJobQueue implements JobQueue {
 
   constructor(private readonly db: SqliteDatabase, options: JobQueueOptions = {}) {
     applyMigrations(db, 'queue', QUEUE_MIGRATIONS);
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.maxAttempts = options.maxAttempts ?? 3;
-    this.now = options.now ?? Date.now;
+    ({ leaseMs: this.leaseMs, maxAttempts: this.maxAttempts, now: this.now } = withJobQueueDefaults(options));
   }
 
   private event(jobId: string, event: string, workerId: string | null, detail?: string): void {

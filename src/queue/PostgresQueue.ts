@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { applyPostgresMigrations, inTransaction, type PostgresPool } from '../storage/postgres.js';
 import type { Migration } from '../storage/sqlite.js';
-import { backoffDelayMs, toDelivery, type DeliveryQueue, type DeliveryQueueOptions, type DeliveryRow, type DeliveryStats, type DeliveryStatus, type RawDelivery } from './DeliveryQueue.js';
+import { backoffDelayMs, toDelivery, withDeliveryQueueDefaults, type DeliveryQueue, type DeliveryQueueOptions, type DeliveryRow, type DeliveryStats, type DeliveryStatus, type RawDelivery } from './DeliveryQueue.js';
 import {
-  clampLimit, listOrder, toJob, type Completion, type JobQueue, type JobQueueOptions, type JobRow, type JobStatus, type ListOptions, type NewJob, type QueueEvent,
+  clampLimit, listOrder, toJob, withJobQueueDefaults, type Completion, type JobQueue, type JobQueueOptions, type JobRow, type JobStatus, type ListOptions, type NewJob, type QueueEvent,
   type QueueStats, type RawJob,
 } from './JobQueue.js';
 
@@ -100,9 +100,7 @@ export class PostgresJobQueue implements JobQueue {
 
   /** Call `migratePostgresQueue(pool)` once before (`openServiceStores` does). */
   constructor(private readonly pool: PostgresPool, options: JobQueueOptions = {}) {
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.maxAttempts = options.maxAttempts ?? 3;
-    this.now = options.now ?? Date.now;
+    ({ leaseMs: this.leaseMs, maxAttempts: this.maxAttempts, now: this.now } = withJobQueueDefaults(options));
   }
 
   async enqueue(job: NewJob): Promise<JobRow> {
@@ -254,11 +252,8 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   private readonly now: () => number;
 
   constructor(private readonly pool: PostgresPool, options: DeliveryQueueOptions = {}) {
-    this.leaseMs = options.leaseMs ?? 60_000;
-    this.backoffBaseMs = options.backoffBaseMs ?? 2_000;
-    this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
-    this.maxAttempts = options.maxAttempts ?? 100;
-    this.now = options.now ?? Date.now;
+    ({ leaseMs: this.leaseMs, backoffBaseMs: this.backoffBaseMs, backoffMaxMs: this.backoffMaxMs, maxAttempts: this.maxAttempts, now: this.now } =
+      withDeliveryQueueDefaults(options));
   }
 
   async claimDue(owner: string): Promise<DeliveryRow | undefined> {

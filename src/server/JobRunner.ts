@@ -1,4 +1,5 @@
 import type { JobQueue, JobRow, NewDelivery } from '../queue/JobQueue.js';
+import { ClaimRounds } from './ClaimRounds.js';
 import type { Logger } from './logger.js';
 import { WorkerCrashedError, type WorkerPool } from './processing/WorkerPool.js';
 
@@ -29,8 +30,7 @@ export class JobRunner {
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private pumping = false;
-  private again = false;
+  private readonly rounds = new ClaimRounds(() => this.pump(), () => this.stopping);
 
   constructor(private readonly options: JobRunnerOptions) {}
 
@@ -54,25 +54,13 @@ export class JobRunner {
    * a call while a claim round runs asks that round to look once more.
    */
   wake(): void {
-    if (this.stopping) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-      if (this.again && !this.stopping) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.rounds.wake();
   }
 
   private async pump(): Promise<void> {
     try {
       while (!this.stopping && this.options.pool.idleCount() > 0) {
-        this.again = false;
+        this.rounds.absorbWakes();
         const job = await this.options.queue.claim(this.options.workerId);
         if (job === undefined) break;
         if (this.stopping) {

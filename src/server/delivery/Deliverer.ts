@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ClaimRounds } from '../ClaimRounds.js';
 import type { DeliveryQueue, DeliveryRow } from '../../queue/DeliveryQueue.js';
 import type { Logger } from '../logger.js';
 import type { Destination } from './destinations.js';
@@ -13,8 +14,7 @@ export class Deliverer {
   private readonly active = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private pumping = false;
-  private again = false;
+  private readonly rounds = new ClaimRounds(() => this.pump(), () => this.stopping);
 
   constructor(
     private readonly options: {
@@ -35,26 +35,14 @@ export class Deliverer {
 
   /** Claims due deliveries up to the concurrency; a call while a claim round runs asks it to look once more. */
   wake(): void {
-    if (this.stopping) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-      if (this.again && !this.stopping) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.rounds.wake();
   }
 
   private async pump(): Promise<void> {
     const { deliveries } = this.options;
     try {
       while (!this.stopping && this.active.size < this.options.concurrency) {
-        this.again = false;
+        this.rounds.absorbWakes();
         const row = await deliveries.claimDue(this.options.owner);
         if (row === undefined) break;
         const sending = this.send(row).finally(() => {

@@ -5,15 +5,8 @@ import { seededShuffle, sessionSeed } from '../domain/caseOrder.js';
 import type { ModelOutput, Read, ReaderSession, SessionNumber, Study, StudyBox, StudyCase, StudyStatus } from '../domain/types.js';
 import { studyMigrations, studyPostgresMigrations } from './migrations.js';
 
-export interface NewStudyCase {
-  readonly key: string;
-  readonly imagePath: string;
-  readonly width: number;
-  readonly height: number;
-  readonly truth: 0 | 1;
-  readonly referenceBoxes: readonly StudyBox[];
-  readonly fields: Readonly<Record<string, string | number | null>>;
-}
+/** A case as the data set gives it: the stored case less what the store assigns (ids) or the model adds later. */
+export type NewStudyCase = Omit<StudyCase, 'id' | 'studyId' | 'model'>;
 
 export interface NewStudy {
   readonly name: string;
