@@ -125,13 +125,13 @@ export async function run(): Promise<BenchSection> {
   lines.push(
     `Model: **${m.name} ${m.version}** (${haveShipped ? 'the shipped package' : 'models/drfds-hip does not exist yet: the tiny test package'}, sha256 ${m.sha256.slice(0, 12)}…, ` +
       `${m.trained ? 'trained' : '**untrained placeholder**, random weights: timing only'}); load + hash check + session creation ${ms(loadMs)}. ` +
-      `onnxruntime-node CPU, 2 intra-op threads. 1-minute load average at the start: ${load} (other jobs on the machine inflate every number).`,
+      `onnxruntime-node CPU, 2 intra-op threads; the resize of a large image shared with a second thread (src/image/ResizeHelper.ts). 1-minute load average at the start: ${load} (other jobs on the machine inflate every number).`,
     '',
   );
   // Warm-up on the big radiograph, then the measured runs.
   const warm = (await detectFile(shipped, rg2)).result.timingsMs.inference;
   const slow = warm > 2000;
-  const rgRuns = 3;
+  const rgRuns = 7; // medians of 7: single runs on this VM vary by ±10 %
   const rgSplit = await timeFiles(shipped, Array(rgRuns).fill(rg2), median);
   const batchCount = slow ? Math.max(2, Math.min(50, Math.floor(60000 / warm))) : 50;
   const batch = hipImages(50);
@@ -141,7 +141,7 @@ export async function run(): Promise<BenchSection> {
 
   const tiny = await createDetector(tinyDir, { intraOpNumThreads: 2 });
   await detectFile(tiny, rg2);
-  const tinyRg = await timeFiles(tiny, [rg2, rg2, rg2], median);
+  const tinyRg = await timeFiles(tiny, Array(5).fill(rg2), median);
   const tinyBatch = await timeFiles(tiny, batch.files);
   await tiny.release();
 
@@ -152,7 +152,7 @@ export async function run(): Promise<BenchSection> {
     '|---|---|---|---|---|---|---|---|---|',
     row(`RG2_JPLL.dcm 1760×2140, ${m.name}`, rgRuns, rgSplit),
     row(`FracAtlas hip batch (first ${batchCount} of the hip images by id), ${m.name}, mean per image`, batchCount, batchSplit),
-    row('RG2_JPLL.dcm, tiny-random (pipeline cost with a ~0.3 M-parameter graph)', 3, tinyRg),
+    row('RG2_JPLL.dcm, tiny-random (pipeline cost with a ~0.3 M-parameter graph)', 5, tinyRg),
     row('FracAtlas hip batch of 50, tiny-random, mean per image', 50, tinyBatch),
     '',
     `Anchor, same run, same 512×640 model input: torchvision's plain fasterrcnn_resnet50_fpn in onnxruntime-node, session.run ` +

@@ -75,3 +75,20 @@ test('a PNG holding the same pixels as a JPEG gives the same boxes (the format o
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the reused model-input memory changes nothing: same image → same boxes, before and after a larger image and alongside a concurrent detect', async () => {
+  const detector = await createDetector(fixture, { intraOpNumThreads: 1 });
+  const alone = await createDetector(fixture, { intraOpNumThreads: 1 });
+  try {
+    const first = await detectFile(detector, jpeg); // fresh memory
+    await detectFile(detector, dicom); // a different (taller) tensor in the same memory
+    const again = await detectFile(detector, jpeg); // reused memory, larger than this tensor
+    assert.deepEqual(again.candidates, first.candidates);
+    const [a, b] = await Promise.all([detectFile(detector, jpeg), detectFile(detector, dicom)]);
+    assert.deepEqual(a.candidates, first.candidates);
+    assert.deepEqual(b.candidates, (await detectFile(alone, dicom)).candidates);
+  } finally {
+    await detector.release();
+    await alone.release();
+  }
+});

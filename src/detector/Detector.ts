@@ -1,6 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { PixelSpacingInfo } from '../dicom/RadiographMetadata.js';
 import type { GrayImage8 } from '../image/GrayImage.js';
+import { ResizeHelper } from '../image/ResizeHelper.js';
+import { ReusableBuffer } from '../memory/ReusableBuffer.js';
 import type { DetectionResult, Finding, ModelIdentity } from './DetectionResult.js';
 import { decide, operatingPointOf } from './decision.js';
 import { loadModelPackage, type ModelPackage } from './loadModelPackage.js';
@@ -58,19 +61,26 @@ export function toFindings(candidates: readonly Candidate[], manifest: ModelMani
 }
 
 /** Composes preprocess → onnxruntime session → postprocess for one loaded package. */
-export function composeDetector(pkg: ModelPackage, session: DetectorSession): Detector {
+export function composeDetector(pkg: ModelPackage, session: DetectorSession, helper?: ResizeHelper): Detector {
   const { manifest } = pkg;
   const model: ModelIdentity = { name: manifest.name, version: manifest.version, sha256: pkg.onnxSha256, trained: manifest.training.trained };
   const thresholds = { highSensitivity: manifest.operatingPoints.highSensitivity, highSpecificity: manifest.operatingPoints.highSpecificity };
+  // The model input's memory, reused from image to image (a detect running concurrently gets fresh memory).
+  const inputMemory = new ReusableBuffer();
   return {
     model,
     manifest,
     package: pkg,
     async detect(image: GrayImage8, options: DetectOptions = {}): Promise<ImageDetection> {
       const t0 = performance.now();
-      const input = preprocess(image, manifest.preprocessing);
+      const input = preprocess(image, manifest.preprocessing, inputMemory, helper);
       const t1 = performance.now();
-      const raw = await session.run(input);
+      let raw: Awaited<ReturnType<DetectorSession['run']>>;
+      try {
+        raw = await session.run(input);
+      } finally {
+        inputMemory.giveBack(input.data.buffer);
+      }
       const t2 = performance.now();
       const candidates = postprocess(raw, manifest.postprocessing, { factors: input.factors, width: image.width, height: image.height }, manifest.name);
       const probability = candidates.reduce((best, c) => Math.max(best, c.score), 0);
@@ -88,7 +98,10 @@ export function composeDetector(pkg: ModelPackage, session: DetectorSession): De
         warnings: model.trained ? [] : [untrainedWarning(model)],
       };
     },
-    release: () => session.release(),
+    async release() {
+      await helper?.close();
+      await session.release();
+    },
   };
 }
 
@@ -96,5 +109,9 @@ export function composeDetector(pkg: ModelPackage, session: DetectorSession): De
 export async function createDetector(packageDir: string, options: SessionOptions = {}): Promise<Detector> {
   const pkg = await loadModelPackage(packageDir);
   const session = await createDetectorSession(pkg, options);
-  return composeDetector(pkg, session);
+  // A detector given the machine's cores (onnxruntime's default, or more than one thread) also resizes large images
+  // on two threads; one that was given a single thread (predict and the service run several) stays on one.
+  const threads = options.intraOpNumThreads ?? 0;
+  const helper = threads !== 1 && availableParallelism() > 1 ? ResizeHelper.start() : undefined;
+  return composeDetector(pkg, session, helper);
 }

@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers/startModuleWorker.js';
 import { DrfdsError } from '../errors/DrfdsError.js';
 import type { ModelIdentity } from './DetectionResult.js';
 import { loadModelPackage } from './loadModelPackage.js';
@@ -128,13 +129,8 @@ function readJournal(path: string, header: JournalHeader): Map<number, CocoResul
   return done;
 }
 
-/** Starts a predict worker: compiled, the .js beside this file; from the sources (tests, tsx), the .ts file with tsx's loader registered in the worker (Node 20 does not pass --import hooks on to workers). */
 function startWorker(setup: PredictWorkerSetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./predictWorker.js', import.meta.url), { workerData: setup });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./predictWorker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData: setup, execArgv: [] });
+  return startModuleWorker(import.meta.url, 'predictWorker', { workerData: setup });
 }
 
 /**

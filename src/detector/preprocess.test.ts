@@ -8,6 +8,7 @@ import { createGrayImage8 } from '../image/GrayImage.js';
 import { runPython, syntheticPixels } from '../image/testing/pythonOracle.js';
 import type { PreprocessingSpec } from './ModelManifest.js';
 import { preprocess, resizedSize, roundHalfEven } from './preprocess.js';
+import { ReusableBuffer } from '../memory/ReusableBuffer.js';
 
 const root = repositoryRoot();
 const fracatlas = join(root, '..', 'shared', 'data', 'fracatlas', 'images');
@@ -75,4 +76,20 @@ test('preprocess pads bottom/right with padValue to a multiple of 32 and reports
   assert.ok(Math.abs(input.data[0]! - white) < 1e-6);
   assert.equal(input.data[852 + 1], -7); // right padding, first row
   assert.equal(input.data[426 * 864], -7); // bottom padding
+});
+
+test('with reused memory the tensor is the same as with fresh memory, whatever the memory held before', () => {
+  const memory = new ReusableBuffer();
+  const dirty = new Float32Array(memory.lend(4 * 1000 * 1000));
+  dirty.fill(123.5); // what a larger earlier image left behind
+  memory.giveBack(dirty.buffer);
+  const image = createGrayImage8(300, 200, syntheticPixels(300, 200, 3));
+  const reused = preprocess(image, spec, memory);
+  const fresh = preprocess(image, spec);
+  assert.equal(reused.data.buffer, dirty.buffer);
+  assert.deepEqual(reused.dims, fresh.dims);
+  assert.equal(reused.data.length, fresh.data.length);
+  assert.deepEqual(reused.data, fresh.data); // padding included
+  // while lent, a second input gets memory of its own
+  assert.notEqual(preprocess(image, spec, memory).data.buffer, dirty.buffer);
 });

@@ -1,5 +1,7 @@
 import type { GrayImage8 } from '../image/GrayImage.js';
+import type { ResizeHelper } from '../image/ResizeHelper.js';
 import { resizeTriangle } from '../image/resizeTriangle.js';
+import type { ReusableBuffer } from '../memory/ReusableBuffer.js';
 import type { ResizeFactors } from './boxes.js';
 import type { PreprocessingSpec } from './ModelManifest.js';
 
@@ -42,15 +44,17 @@ const padUp = (value: number, multiple: number): number => Math.ceil(value / mul
  * 8-bit display image → model input, exactly as the trainer does it (trainer/preprocess.py, docs/model-package.md):
  * bilinear (triangle filter, antialiased when shrinking) resize to 8 bits as Pillow's BILINEAR does, then
  * × scale, − mean, ÷ std in float32, then pad bottom/right with padValue to a multiple of padToMultipleOf.
- * Pure; no I/O.
+ * No I/O; pure apart from borrowing the tensor's memory from `memory` (and a second thread from `helper`).
  */
-export function preprocess(image: GrayImage8, spec: PreprocessingSpec): ModelInput {
+export function preprocess(image: GrayImage8, spec: PreprocessingSpec, memory?: ReusableBuffer, helper?: ResizeHelper): ModelInput {
   const size = resizedSize(image.width, image.height, spec.resize);
-  const resized = resizeTriangle(image, size.width, size.height);
+  const resized = resizeTriangle(image, size.width, size.height, helper);
   const paddedWidth = padUp(size.width, spec.padToMultipleOf);
   const paddedHeight = padUp(size.height, spec.padToMultipleOf);
-  const data = new Float32Array(paddedWidth * paddedHeight);
-  if (spec.padValue !== 0) data.fill(spec.padValue);
+  const count = paddedWidth * paddedHeight;
+  // From `memory` when given (the caller gives data.buffer back once the model has run): reused bytes, so fill.
+  const data = memory === undefined ? new Float32Array(count) : new Float32Array(memory.lend(count * 4), 0, count);
+  if (memory !== undefined || spec.padValue !== 0) data.fill(spec.padValue);
   // float32 arithmetic step by step, as torch does on a float32 tensor: a lookup table of the 256 possible values.
   const f = Math.fround;
   const mean = f(spec.mean[0] ?? 0);

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers/startModuleWorker.js';
 import { createRandom } from '../eval/stats/random.js';
 import { hasTool, sharedDicomDir } from './testing/dcmtkOracle.js';
 import type { FuzzOutcome } from './testing/fuzzWorker.js';
@@ -119,10 +120,7 @@ class FuzzWorker {
   private nextId = 0;
 
   private start(): Worker {
-    // The worker is TypeScript too: register tsx's loader in it (as this test runs under), then load it.
-    const url = new URL('./testing/fuzzWorker.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(bootstrap, { eval: true });
+    return startModuleWorker(import.meta.url, 'testing/fuzzWorker');
   }
 
   /** The outcome, or 'hang' after the timeout (the worker is then replaced). */

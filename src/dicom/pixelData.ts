@@ -1,9 +1,9 @@
-import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
-import { describeThrown } from '../errors/DrfdsError.js';
+import { DrfdsError, describeThrown } from '../errors/DrfdsError.js';
 import { dicomError } from './dicomError.js';
 import type { ImagePixelModule } from './imagePixelModule.js';
-import { decodeCompressedFrame } from './nativeCodecs.js';
+import { withDecodedFrame } from './nativeCodecs.js';
+import { ReusableBuffer } from '../memory/ReusableBuffer.js';
 import { checkRleFrame } from './rleSegments.js';
 import type { TransferSyntaxInfo } from './transferSyntax.js';
 
@@ -24,11 +24,15 @@ function swap16(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Joined fragments live only while the codec reads them: one block, reused from frame to frame. */
+const joinedStream = new ReusableBuffer();
+
 /**
- * The first frame's samples, little-endian, exactly `expectedFrameBytes` long. Checks Pixel Data's length
- * before decoding (codecs do not reject a truncated stream) and the decoded size after.
+ * Lends the first frame's samples, little-endian, exactly `expectedFrameBytes` long, to `use` (a view into the file
+ * or the codec's memory: it must not escape the call). Checks Pixel Data's length before decoding (codecs do not
+ * reject a truncated stream) and the decoded size after.
  */
-export function decodeFirstFrame(dataSet: DataSet, pixel: ImagePixelModule, syntax: TransferSyntaxInfo, source: string): Uint8Array {
+export function withFirstFrame<T>(dataSet: DataSet, pixel: ImagePixelModule, syntax: TransferSyntaxInfo, source: string, use: (samples: Uint8Array) => T): T {
   const element = dataSet.elements[PIXEL_DATA];
   if (element === undefined) {
     throw dicomError('dicom/missing-attribute', source, 'the file has no Pixel Data (7FE0,0010): it holds no image');
@@ -49,7 +53,7 @@ export function decodeFirstFrame(dataSet: DataSet, pixel: ImagePixelModule, synt
       );
     }
     const native = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + expected);
-    return syntax.bigEndian && pixel.bitsAllocated === 16 ? swap16(native) : native;
+    return use(syntax.bigEndian && pixel.bitsAllocated === 16 ? swap16(native) : native);
   }
 
   if (element.encapsulatedPixelData !== true || element.fragments === undefined) {
@@ -69,21 +73,48 @@ export function decodeFirstFrame(dataSet: DataSet, pixel: ImagePixelModule, synt
       throw dicomError('dicom/truncated', source, 'a Pixel Data fragment runs past the end of the file: the file is truncated');
     }
   }
-  let encoded: Uint8Array;
-  try {
-    // One frame per file (checked before), so every fragment belongs to it (PS3.5 A.4).
-    encoded = dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
-  } catch (thrown) {
-    throw dicomError('dicom/corrupt-pixel-data', source, `the encapsulated Pixel Data cannot be read: ${describeThrown(thrown)}`, thrown);
-  }
+  // One frame per file (checked before), so every fragment belongs to it (PS3.5 A.4). The parser has read the
+  // Basic Offset Table and the item headers; the fragments are joined with block copies (dicom-parser's own join
+  // copies byte by byte: ~5 ms for a 2 MB radiograph here).
+  const encodedLength = fragments.reduce((total, fragment) => total + fragment.length, 0);
+  if (fragments.length === 1) return decodeStream(dataSet.byteArray.subarray(fragments[0]!.position, fragments[0]!.position + encodedLength), pixel, syntax, source, expected, use);
+  return joinedStream.with(encodedLength, (joined) => {
+    let at = 0;
+    for (const fragment of fragments) {
+      joined.set(dataSet.byteArray.subarray(fragment.position, fragment.position + fragment.length), at);
+      at += fragment.length;
+    }
+    return decodeStream(joined, pixel, syntax, source, expected, use);
+  });
+}
+
+function decodeStream<T>(encoded: Uint8Array, pixel: ImagePixelModule, syntax: TransferSyntaxInfo, source: string, expected: number, use: (samples: Uint8Array) => T): T {
   if (syntax.encoding === 'rle') {
     const problem = checkRleFrame(encoded, pixel.samplesPerPixel * (pixel.bitsAllocated / 8), pixel.rows * pixel.columns);
     if (problem !== undefined) throw dicomError('dicom/corrupt-pixel-data', source, problem);
   }
-  let decoded: Uint8Array;
+  const encoding = syntax.encoding;
+  if (encoding === 'native') throw new Error('decodeStream: native pixel data has no stream');
+  let failedInUse: { error: unknown } | undefined; // errors of `use` pass through unchanged
   try {
-    decoded = decodeCompressedFrame(syntax.encoding, encoded, pixel);
+    return withDecodedFrame(encoding, encoded, pixel, (decoded) => {
+      if (decoded.length !== expected) {
+        throw dicomError(
+          'dicom/corrupt-pixel-data',
+          source,
+          `the ${syntax.name} pixel data decoded to ${decoded.length} bytes, but ${pixel.rows}×${pixel.columns} pixels of ${pixel.bitsAllocated} bits need ${expected}`,
+        );
+      }
+      try {
+        return use(decoded);
+      } catch (error) {
+        failedInUse = { error };
+        throw error;
+      }
+    });
   } catch (thrown) {
+    if (failedInUse !== undefined) throw failedInUse.error;
+    if (thrown instanceof DrfdsError) throw thrown;
     throw dicomError(
       'dicom/corrupt-pixel-data',
       source,
@@ -91,12 +122,4 @@ export function decodeFirstFrame(dataSet: DataSet, pixel: ImagePixelModule, synt
       thrown,
     );
   }
-  if (decoded.length !== expected) {
-    throw dicomError(
-      'dicom/corrupt-pixel-data',
-      source,
-      `the ${syntax.name} pixel data decoded to ${decoded.length} bytes, but ${pixel.rows}×${pixel.columns} pixels of ${pixel.bitsAllocated} bits need ${expected}`,
-    );
-  }
-  return decoded;
 }

@@ -6,11 +6,10 @@ import { dicomError } from './dicomError.js';
 import { readImagePixelModule, type ImagePixelModule } from './imagePixelModule.js';
 import { parseDataSet } from './parseDataSet.js';
 import type { ModalityTransform } from './pipeline/modalityLut.js';
-import { renderStoredValues, type VoiSelection } from './pipeline/renderPipeline.js';
-import { storedValues } from './pipeline/storedValues.js';
+import { renderSamples, type VoiSelection } from './pipeline/renderPipeline.js';
 import type { VoiTransform } from './pipeline/voiLut.js';
 import { codecsSettled } from './nativeCodecs.js';
-import { decodeFirstFrame } from './pixelData.js';
+import { withFirstFrame } from './pixelData.js';
 import { readFileVoi, readInvert, readModalityTransform } from './pixelTransforms.js';
 import { radiographWarnings } from './radiographWarnings.js';
 import type { RadiographMetadata } from './RadiographMetadata.js';
@@ -139,9 +138,7 @@ export function readRadiograph(bytes: Uint8Array, options: ReadRadiographOptions
     const { selection, voiSource } = voiSelection(options.window ?? { kind: 'file' }, fileVoi, source);
     const inverted = readInvert(dataSet, pixel);
 
-    const samples = decodeFirstFrame(dataSet, pixel, syntax, source);
-    const stored = storedValues(samples, pixel);
-    const rendered = renderStoredValues(stored, { layout: pixel, modality, voi: selection, invert: inverted });
+    const rendered = withFirstFrame(dataSet, pixel, syntax, source, (samples) => renderSamples(samples, { layout: pixel, modality, voi: selection, invert: inverted }));
     return {
       metadata,
       display: { width: pixel.columns, height: pixel.rows, data: rendered.pixels },

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { applyModalityLut, IDENTITY_MODALITY } from './modalityLut.js';
 import { minMaxWindow } from './minMaxWindow.js';
 import { applyPresentationLut } from './presentationLut.js';
-import { renderStoredValues } from './renderPipeline.js';
+import { renderSamples, renderStoredValues } from './renderPipeline.js';
 import { storedValueRange, storedValues } from './storedValues.js';
 import { applyVoiLut, windowLinear, windowLinearExact, windowSigmoid } from './voiLut.js';
 
@@ -102,5 +102,30 @@ describe('presentation (C.11.6) and the composed pipeline', () => {
     const result = renderStoredValues(Int32Array.from([1000, 3000, 2000]), { layout, modality: IDENTITY_MODALITY, voi: { kind: 'minmax' }, invert: false });
     assert.deepEqual(result.modalityRange, { min: 1000, max: 3000 });
     assert.deepEqual([...result.pixels], [0, 255, 127]);
+  });
+  test('samples straight from the frame: signed, high bit above bits stored, unaligned bytes — as stored values', () => {
+    const layout = { bitsAllocated: 16, bitsStored: 12, highBit: 13, pixelRepresentation: 1 as const };
+    const stored = [-2048, -7, 0, 1, 2047];
+    const bytes = new Uint8Array(1 + 2 * stored.length);
+    stored.forEach((value, i) => {
+      const word = ((value & 0xfff) << 2) | 0xc003; // bits outside 13…2 are overlay junk the pipeline must drop
+      bytes[1 + 2 * i] = word & 0xff;
+      bytes[2 + 2 * i] = word >>> 8;
+    });
+    const spec = { layout, modality: { kind: 'rescale' as const, slope: -1, intercept: 5 }, voi: { kind: 'minmax' as const }, invert: false };
+    const fromSamples = renderSamples(bytes.subarray(1), spec);
+    assert.deepEqual([...storedValues(bytes.subarray(1), layout)], stored);
+    assert.deepEqual(fromSamples, renderStoredValues(Int32Array.from(stored), spec));
+    // slope −1: the largest stored value is the smallest modality value
+    assert.deepEqual(fromSamples.modalityRange, { min: -2042, max: 2053 });
+    assert.deepEqual([...fromSamples.pixels], [255, 127, 127, 127, 0]);
+  });
+  test('a non-monotonic modality LUT: the range is over the values present, not between the extreme stored values', () => {
+    const layout = { bitsAllocated: 8, bitsStored: 8, highBit: 7, pixelRepresentation: 0 as const };
+    const table = { firstMapped: 0, entries: Array.from({ length: 256 }, (_, v) => (v === 100 ? 5000 : v)), bitsPerEntry: 16 };
+    const present = renderSamples(Uint8Array.from([10, 100, 200]), { layout, modality: { kind: 'lut', table }, voi: { kind: 'minmax' }, invert: false });
+    assert.deepEqual(present.modalityRange, { min: 10, max: 5000 });
+    const absent = renderSamples(Uint8Array.from([10, 200]), { layout, modality: { kind: 'lut', table }, voi: { kind: 'transform', transform: { kind: 'window', center: 128, width: 256, function: 'LINEAR' } }, invert: false });
+    assert.deepEqual(absent.modalityRange, { min: 10, max: 200 });
   });
 });

@@ -1,7 +1,7 @@
 import { applyModalityLut, type ModalityTransform } from './modalityLut.js';
 import { minMaxWindow } from './minMaxWindow.js';
 import { applyPresentationLut } from './presentationLut.js';
-import { storedValueRange, type StoredValueLayout } from './storedValues.js';
+import { sampleDecoding, sampleWords, storedValueRange, type StoredValueLayout } from './storedValues.js';
 import { applyVoiLut, type VoiTransform } from './voiLut.js';
 
 /** How to choose the VOI transform: a given one, or the min–max fallback computed from the image. */
@@ -23,39 +23,86 @@ export interface RenderedPixels {
 }
 
 /**
- * Composes modality LUT → VOI LUT → presentation LUT (PS3.3 C.11, Figure C.11-1). Each step is a pure function
- * of one value, so they are evaluated once over every value Bits Stored allows (≤ 65 536) and the composed
- * 8-bit table is then applied to the pixels: the same result as per-pixel evaluation, at a table look-up per pixel.
+ * Composes stored values → modality LUT → VOI LUT → presentation LUT (PS3.3 C.11, Figure C.11-1) on the decoded
+ * samples. Each step is a pure function of one value, so they are evaluated once over every value Bits Stored allows
+ * (≤ 65 536) and the composed 8-bit table is then applied to the pixels: the same result as per-pixel evaluation, at
+ * a table look-up per pixel.
  */
-export function renderStoredValues(stored: Int32Array, spec: PipelineSpec): RenderedPixels {
+export function renderSamples(samples: Uint8Array, spec: PipelineSpec): RenderedPixels {
   const range = storedValueRange(spec.layout);
   const size = range.max - range.min + 1;
   const domain = new Float64Array(size);
   for (let i = 0; i < size; i += 1) domain[i] = range.min + i;
   const modalityValues = applyModalityLut(domain, spec.modality);
+  const words = sampleWords(samples, spec.layout);
+  const decoding = sampleDecoding(spec.layout);
+  // A rescale is monotonic: the extreme stored values give the extreme modality values. A modality LUT need not be:
+  // its range over the image comes from which stored values are present (one more pass).
+  const rangeOf = (lo: number, hi: number): { min: number; max: number } =>
+    spec.modality.kind === 'rescale' ? extremes(modalityValues[lo]!, modalityValues[hi]!) : presentRange(modalityValues, presentIndices(words, decoding, size));
 
-  const offset = range.min;
-  const present = new Uint8Array(size);
-  const pixels = new Uint8Array(stored.length);
   let voi: VoiTransform;
+  let modalityRange: { min: number; max: number } | undefined;
   if (spec.voi.kind === 'minmax') {
     // The window depends on the values present: one pass to find them, one to map.
-    for (let i = 0; i < stored.length; i += 1) present[stored[i]! - offset] = 1;
-    const { min, max } = presentRange(modalityValues, present);
-    voi = minMaxWindow(min, max);
-    const table = applyPresentationLut(applyVoiLut(modalityValues, voi), spec.invert);
-    for (let i = 0; i < stored.length; i += 1) pixels[i] = table[stored[i]! - offset]!;
+    const { lo, hi } = indexRange(words, decoding);
+    modalityRange = rangeOf(lo, hi);
+    voi = minMaxWindow(modalityRange.min, modalityRange.max);
   } else {
     voi = spec.voi.transform;
-    const table = applyPresentationLut(applyVoiLut(modalityValues, voi), spec.invert);
-    for (let i = 0; i < stored.length; i += 1) {
-      const index = stored[i]! - offset;
-      present[index] = 1;
-      pixels[i] = table[index]!;
-    }
   }
-  const { min, max } = presentRange(modalityValues, present);
-  return { pixels, voi, modalityRange: { min, max } };
+  const table = applyPresentationLut(applyVoiLut(modalityValues, voi), spec.invert);
+  const pixels = new Uint8Array(words.length);
+  const { lo, hi } = mapIndices(words, decoding, table, pixels);
+  return { pixels, voi, modalityRange: modalityRange ?? rangeOf(lo, hi) };
+}
+
+type Decoding = ReturnType<typeof sampleDecoding>;
+
+/** The hot loop of reading a radiograph: pixels[i] = table[index of sample i]; returns the smallest and largest index. */
+function mapIndices(words: Uint16Array | Uint8Array, { shift, mask, flip }: Decoding, table: Uint8Array, pixels: Uint8Array): { lo: number; hi: number } {
+  let lo = mask;
+  let hi = 0;
+  for (let i = 0; i < words.length; i += 1) {
+    const index = ((words[i]! >>> shift) & mask) ^ flip;
+    if (index < lo) lo = index;
+    if (index > hi) hi = index;
+    pixels[i] = table[index]!;
+  }
+  return { lo, hi };
+}
+
+function indexRange(words: Uint16Array | Uint8Array, { shift, mask, flip }: Decoding): { lo: number; hi: number } {
+  let lo = mask;
+  let hi = 0;
+  for (let i = 0; i < words.length; i += 1) {
+    const index = ((words[i]! >>> shift) & mask) ^ flip;
+    if (index < lo) lo = index;
+    if (index > hi) hi = index;
+  }
+  return { lo, hi };
+}
+
+function presentIndices(words: Uint16Array | Uint8Array, { shift, mask, flip }: Decoding, size: number): Uint8Array {
+  const present = new Uint8Array(size);
+  for (let i = 0; i < words.length; i += 1) present[((words[i]! >>> shift) & mask) ^ flip] = 1;
+  return present;
+}
+
+const extremes = (a: number, b: number): { min: number; max: number } => ({ min: Math.min(a, b), max: Math.max(a, b) });
+
+/** renderSamples on stored values already extracted (for tests and callers that hold stored values). */
+export function renderStoredValues(stored: Int32Array, spec: PipelineSpec): RenderedPixels {
+  const range = storedValueRange(spec.layout);
+  const samples = new Uint8Array(stored.length * 2);
+  for (let i = 0; i < stored.length; i += 1) {
+    const value = stored[i]!;
+    if (value < range.min || value > range.max) throw new RangeError(`stored value ${value} is outside ${range.min}…${range.max}`);
+    const word = value & 0xffff; // two's complement in 16 bits: the low bitsStored bits are the stored bits
+    samples[2 * i] = word & 0xff;
+    samples[2 * i + 1] = word >>> 8;
+  }
+  return renderSamples(samples, { ...spec, layout: { bitsAllocated: 16, bitsStored: spec.layout.bitsStored, highBit: spec.layout.bitsStored - 1, pixelRepresentation: spec.layout.pixelRepresentation } });
 }
 
 /** Smallest and largest modality value among the stored values marked present. */

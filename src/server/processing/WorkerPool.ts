@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../workers/startModuleWorker.js';
 import { DrfdsError } from '../../errors/DrfdsError.js';
 import type { ModelIdentity } from '../../detector/DetectionResult.js';
 import type { Logger } from '../logger.js';
@@ -30,17 +31,8 @@ interface Slot {
   busy: { resolve: (o: ProcessOutcome) => void; reject: (e: Error) => void; jobId: string } | undefined;
 }
 
-/**
- * The entry module next to this file, in the same flavour: compiled `.js` runs directly; under tsx (tests, `npm run
- * bench`) the thread first registers tsx's loader, since Node 20 workers do not inherit `--import tsx`.
- */
 function createWorker(workerData: InferenceWorkerData): Worker {
-  const fromTs = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./inferenceWorker.${fromTs ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromTs) return new Worker(entry, { workerData });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, execArgv: [] });
+  return startModuleWorker(import.meta.url, 'inferenceWorker', { workerData });
 }
 
 /**

@@ -4,7 +4,7 @@ import { isProbablyDicom } from '../../dicom/isProbablyDicom.js';
 import { parseDataSet } from '../../dicom/parseDataSet.js';
 import { readImagePixelModule } from '../../dicom/imagePixelModule.js';
 import { transferSyntaxInfo } from '../../dicom/transferSyntax.js';
-import { decodeFirstFrame } from '../../dicom/pixelData.js';
+import { withFirstFrame } from '../../dicom/pixelData.js';
 import { storedValues } from '../../dicom/pipeline/storedValues.js';
 import { readFileVoi, readInvert, readModalityTransform } from '../../dicom/pixelTransforms.js';
 import { codecsSettled } from '../../dicom/nativeCodecs.js';
@@ -56,7 +56,7 @@ export async function readCaseViewerPixels(path: string): Promise<ViewerPixels> 
   const modality = readModalityTransform(dataSet, pixel, path);
   const voi = readFileVoi(dataSet, pixel, path, []);
   if (modality.kind !== 'rescale' || modality.slope <= 0 || (voi && (voi.transform.kind !== 'window' || voi.transform.function === 'SIGMOID'))) return eightBit();
-  const stored = storedValues(decodeFirstFrame(dataSet, pixel, syntax, path), pixel);
+  const stored = withFirstFrame(dataSet, pixel, syntax, path, (samples) => storedValues(samples, pixel));
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < stored.length; i += 1) {
