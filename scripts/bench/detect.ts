@@ -29,7 +29,15 @@ const fracatlas = join(shared, 'data', 'fracatlas');
 const shippedDir = join(root, 'models', 'drfds-hip');
 const tinyDir = join(root, 'fixtures', 'models', 'tiny-random');
 
-interface Split { read: number; preprocess: number; inference: number; postprocess: number; total: number }
+interface Split {
+  read: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  total: number;
+  /** (total − session.run) / session.run, each run's own, then averaged the same way: the pipeline's share measured within one run. */
+  share: number;
+}
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
 const median = (values: number[]): number => {
@@ -42,7 +50,7 @@ const pct = (part: number, whole: number): string => `${((100 * part) / whole).t
 
 /** Per-stage mean over different images, or median over repeats of one image (robust to other jobs' bursts). */
 async function timeFiles(detector: Detector, files: string[], average: (values: number[]) => number = mean): Promise<Split> {
-  const splits: Split[] = [];
+  const splits: Array<Omit<Split, 'share'>> = [];
   for (const file of files) splits.push({ ...(await detectFile(detector, file)).result.timingsMs });
   return {
     read: average(splits.map((s) => s.read)),
@@ -50,12 +58,13 @@ async function timeFiles(detector: Detector, files: string[], average: (values: 
     inference: average(splits.map((s) => s.inference)),
     postprocess: average(splits.map((s) => s.postprocess)),
     total: average(splits.map((s) => s.total)),
+    share: average(splits.map((s) => (s.total - s.inference) / s.inference)),
   };
 }
 
 function row(label: string, n: number, s: Split): string {
   const around = s.total - s.inference;
-  return `| ${label} | ${n} | ${ms(s.read)} | ${ms(s.preprocess)} | ${ms(s.inference)} | ${ms(s.postprocess)} | **${ms(s.total)}** | ${ms(around)} = ${pct(around, s.inference)} | ${ms(s.preprocess + s.postprocess)} = ${pct(s.preprocess + s.postprocess, s.inference)} |`;
+  return `| ${label} | ${n} | ${ms(s.read)} | ${ms(s.preprocess)} | ${ms(s.inference)} | ${ms(s.postprocess)} | **${ms(s.total)}** | ${ms(around)}; ${(100 * s.share).toFixed(1)} % | ${ms(s.preprocess + s.postprocess)} = ${pct(s.preprocess + s.postprocess, s.inference)} |`;
 }
 
 function hipImages(count: number): { files: string[]; coco: unknown } {
@@ -146,9 +155,9 @@ export async function run(): Promise<BenchSection> {
   await tiny.release();
 
   lines.push(
-    'Times per image; RG2_JPLL rows: median of the runs, FracAtlas rows: mean over the images.',
+    'Times per image; RG2_JPLL rows: median of the runs, FracAtlas rows: mean over the images (each column on its own, so the columns need not add up exactly).',
     '',
-    '| input | runs | read | preprocess | session.run | postprocess | total | all but session.run (share of session.run) | pre + postprocess (share) |',
+    '| input | runs | read | preprocess | session.run | postprocess | total | all but session.run; its share of session.run (per run) | pre + postprocess (share) |',
     '|---|---|---|---|---|---|---|---|---|',
     row(`RG2_JPLL.dcm 1760×2140, ${m.name}`, rgRuns, rgSplit),
     row(`FracAtlas hip batch (first ${batchCount} of the hip images by id), ${m.name}, mean per image`, batchCount, batchSplit),
@@ -160,8 +169,8 @@ export async function run(): Promise<BenchSection> {
       `${m.name}: session.run ${ms(rgSplit.inference)} on RG2_JPLL${anchorMs === undefined ? '' : ` — ${(rgSplit.inference / anchorMs).toFixed(2)}× the anchor`}; ` +
       `end to end ${ms(rgSplit.total)} ${rgSplit.total <= 800 ? '(meets the goal)' : '(**misses the 0.8 s goal**; the graph itself is the cost)'}.`,
     `Pipeline around session.run: preprocess + postprocess ${pct(rgSplit.preprocess + rgSplit.postprocess, rgSplit.inference)} of session.run on RG2_JPLL; ` +
-      `with the DICOM read (JPEG lossless decode + VOI, src/dicom) ${pct(rgSplit.total - rgSplit.inference, rgSplit.inference)} ` +
-      `(${rgSplit.total - rgSplit.inference <= 0.15 * rgSplit.inference ? 'within' : 'above'} the 15 % budget).`,
+      `with the DICOM read (JPEG lossless decode + VOI, src/dicom) ${(100 * rgSplit.share).toFixed(1)} % ` +
+      `(median over the runs of each run's (total − session.run) / session.run; ${rgSplit.share <= 0.15 ? 'within' : 'above'} the 15 % budget).`,
     '',
   );
 

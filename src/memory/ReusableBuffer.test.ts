@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReusableBuffer } from './ReusableBuffer.js';
+import { ReusableBuffer, uninitializedBytes } from './ReusableBuffer.js';
 
 describe('ReusableBuffer', () => {
   test('the same block again after it is given back; it grows when asked for more', () => {
@@ -40,5 +40,23 @@ describe('ReusableBuffer', () => {
     const a = pool.lend(8);
     pool.giveBack(a);
     assert.equal(pool.with(8, (bytes) => bytes.buffer), a);
+  });
+});
+
+describe('uninitializedBytes', () => {
+  test('a plain Uint8Array of its own: slice copies, the buffer is not shared with other allocations', () => {
+    for (const length of [10, 200_000]) {
+      const a = uninitializedBytes(length);
+      const b = uninitializedBytes(length);
+      assert.equal(a.constructor, Uint8Array);
+      assert.equal(a.length, length);
+      assert.notEqual(a.buffer, b.buffer);
+      a.fill(7);
+      const copy = a.slice(0, 4);
+      copy[0] = 1;
+      assert.equal(a[0], 7);
+      assert.equal(b.byteOffset, 0);
+      assert.equal(b.buffer.byteLength, length);
+    }
   });
 });

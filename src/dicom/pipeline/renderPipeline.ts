@@ -1,3 +1,4 @@
+import { uninitializedBytes } from '../../memory/ReusableBuffer.js';
 import { applyModalityLut, type ModalityTransform } from './modalityLut.js';
 import { minMaxWindow } from './minMaxWindow.js';
 import { applyPresentationLut } from './presentationLut.js';
@@ -52,7 +53,7 @@ export function renderSamples(samples: Uint8Array, spec: PipelineSpec): Rendered
     voi = spec.voi.transform;
   }
   const table = applyPresentationLut(applyVoiLut(modalityValues, voi), spec.invert);
-  const pixels = new Uint8Array(words.length);
+  const pixels = uninitializedBytes(words.length); // every byte is written below
   const { lo, hi } = mapIndices(words, decoding, table, pixels);
   return { pixels, voi, modalityRange: modalityRange ?? rangeOf(lo, hi) };
 }
