@@ -46,8 +46,7 @@ export function renderSamples(samples: Uint8Array, spec: PipelineSpec): Rendered
   let modalityRange: { min: number; max: number } | undefined;
   if (spec.voi.kind === 'minmax') {
     // The window depends on the values present: one pass to find them, one to map.
-    const { lo, hi } = indexRange(words, decoding);
-    modalityRange = rangeOf(lo, hi);
+    modalityRange = presentRange(modalityValues, presentIndices(words, decoding, size));
     voi = minMaxWindow(modalityRange.min, modalityRange.max);
   } else {
     voi = spec.voi.transform;
@@ -69,17 +68,6 @@ function mapIndices(words: Uint16Array | Uint8Array, { shift, mask, flip }: Deco
     if (index < lo) lo = index;
     if (index > hi) hi = index;
     pixels[i] = table[index]!;
-  }
-  return { lo, hi };
-}
-
-function indexRange(words: Uint16Array | Uint8Array, { shift, mask, flip }: Decoding): { lo: number; hi: number } {
-  let lo = mask;
-  let hi = 0;
-  for (let i = 0; i < words.length; i += 1) {
-    const index = ((words[i]! >>> shift) & mask) ^ flip;
-    if (index < lo) lo = index;
-    if (index > hi) hi = index;
   }
   return { lo, hi };
 }
