@@ -75,12 +75,7 @@ export function composeDetector(pkg: ModelPackage, session: DetectorSession, hel
       const t0 = performance.now();
       const input = preprocess(image, manifest.preprocessing, inputMemory, helper);
       const t1 = performance.now();
-      let raw: Awaited<ReturnType<DetectorSession['run']>>;
-      try {
-        raw = await session.run(input);
-      } finally {
-        inputMemory.giveBack(input.data.buffer);
-      }
+      const raw = await session.run(input).finally(() => inputMemory.giveBack(input.data.buffer));
       const t2 = performance.now();
       const candidates = postprocess(raw, manifest.postprocessing, { factors: input.factors, width: image.width, height: image.height }, manifest.name);
       const probability = candidates.reduce((best, c) => Math.max(best, c.score), 0);
@@ -110,7 +105,7 @@ export async function createDetector(packageDir: string, options: SessionOptions
   const pkg = await loadModelPackage(packageDir);
   const session = await createDetectorSession(pkg, options);
   // A detector given the machine's cores (onnxruntime's default, or more than one thread) also resizes large images
-  // on two threads; one that was given a single thread (predict and the service run several) stays on one.
+  // on two threads; one given a single thread (`--threads 1`, predict's two workers on a 2-core machine) stays on one.
   const threads = options.intraOpNumThreads ?? 0;
   const helper = threads !== 1 && availableParallelism() > 1 ? ResizeHelper.start() : undefined;
   return composeDetector(pkg, session, helper);

@@ -11,10 +11,6 @@ import type { ResizeHelper } from './ResizeHelper.js';
  * rounded and clamped back to 8 bits. Given a ResizeHelper, a large image's passes are shared between two threads
  * (same arithmetic, same bytes).
  */
-/** Images from this size up are worth a second thread (a 373×454 FracAtlas image takes ~1 ms alone). */
-const SHARED_FROM_PIXELS = 1_000_000;
-
-/** Resizes an 8-bit gray image to width × height as Pillow's BILINEAR filter does (bit-exact). */
 export function resizeTriangle(image: GrayImage8, width: number, height: number, helper?: ResizeHelper): GrayImage8 {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`resize target must be positive integers, got ${width}×${height}`);
@@ -25,14 +21,14 @@ export function resizeTriangle(image: GrayImage8, width: number, height: number,
   const horiz = coefficients(image.width, width);
   const vert = coefficients(image.height, height);
   if (!needHorizontal) return createGrayImage8(width, height, verticalPass(image.data, image.width, 0, vert));
-  // Only rows the vertical pass will read (Pillow's ybox_first..ybox_last).
-  const first = needVertical ? vert.xmin[0]! : 0;
-  const rows = needVertical ? vert.xmin[height - 1]! + vert.count[height - 1]! - first : height;
   if (!needVertical) {
-    const out = new Uint8Array(width * rows);
-    horizontalRows(image.data, image.width, first, 0, rows, out, horiz);
+    const out = new Uint8Array(width * height);
+    horizontalRows(image.data, image.width, 0, 0, height, out, horiz);
     return createGrayImage8(width, height, out);
   }
+  // Only rows the vertical pass will read (Pillow's ybox_first..ybox_last).
+  const first = vert.xmin[0]!;
+  const rows = vert.xmin[height - 1]! + vert.count[height - 1]! - first;
   if (helper?.available && image.width * image.height >= SHARED_FROM_PIXELS) return resizeShared(image, horiz, vert, first, rows, helper);
   // The intermediate image lives only between the two passes.
   const out = intermediate.with(width * rows, (temp) => {
@@ -43,6 +39,9 @@ export function resizeTriangle(image: GrayImage8, width: number, height: number,
 }
 
 const intermediate = new ReusableBuffer();
+
+/** Images from this size up are worth a second thread (a 373×454 FracAtlas image takes ~1 ms alone). */
+const SHARED_FROM_PIXELS = 1_000_000;
 
 function verticalPass(src: Uint8Array, width: number, rowOffset: number, vert: Coefficients): Uint8Array {
   const out = new Uint8Array(width * vert.xmin.length);

@@ -7,12 +7,21 @@ import { describe, test } from 'node:test';
 import { applyModalityLut, IDENTITY_MODALITY } from './modalityLut.js';
 import { minMaxWindow } from './minMaxWindow.js';
 import { applyPresentationLut } from './presentationLut.js';
-import { renderSamples, renderStoredValues } from './renderPipeline.js';
-import { storedValueRange, storedValues } from './storedValues.js';
+import { renderSamples, type PipelineSpec, type RenderedPixels } from './renderPipeline.js';
+import { storedValueRange, storedValues, type StoredValueLayout } from './storedValues.js';
 import { applyVoiLut, windowLinear, windowLinearExact, windowSigmoid } from './voiLut.js';
 
 function words(...values: number[]): Uint8Array {
   return new Uint8Array(Uint16Array.from(values).buffer);
+}
+
+/** renderSamples on stored values: each written as a 16-bit sample of the layout's bitsStored (high bit bitsStored − 1). */
+function renderStoredValues(stored: Int32Array, spec: PipelineSpec): RenderedPixels {
+  const range = storedValueRange(spec.layout);
+  for (const value of stored) assert.ok(value >= range.min && value <= range.max, `stored value ${value} is outside ${range.min}…${range.max}`);
+  const layout: StoredValueLayout = { bitsAllocated: 16, bitsStored: spec.layout.bitsStored, highBit: spec.layout.bitsStored - 1, pixelRepresentation: spec.layout.pixelRepresentation };
+  // two's complement in 16 bits: the low bitsStored bits are the stored bits
+  return renderSamples(words(...Array.from(stored, (value) => value & 0xffff)), { ...spec, layout });
 }
 
 describe('stored values (C.7.6.3.1)', () => {

@@ -80,20 +80,6 @@ function presentIndices(words: Uint16Array | Uint8Array, { shift, mask, flip }: 
 
 const extremes = (a: number, b: number): { min: number; max: number } => ({ min: Math.min(a, b), max: Math.max(a, b) });
 
-/** renderSamples on stored values already extracted (for tests and callers that hold stored values). */
-export function renderStoredValues(stored: Int32Array, spec: PipelineSpec): RenderedPixels {
-  const range = storedValueRange(spec.layout);
-  const samples = new Uint8Array(stored.length * 2);
-  for (let i = 0; i < stored.length; i += 1) {
-    const value = stored[i]!;
-    if (value < range.min || value > range.max) throw new RangeError(`stored value ${value} is outside ${range.min}…${range.max}`);
-    const word = value & 0xffff; // two's complement in 16 bits: the low bitsStored bits are the stored bits
-    samples[2 * i] = word & 0xff;
-    samples[2 * i + 1] = word >>> 8;
-  }
-  return renderSamples(samples, { ...spec, layout: { bitsAllocated: 16, bitsStored: spec.layout.bitsStored, highBit: spec.layout.bitsStored - 1, pixelRepresentation: spec.layout.pixelRepresentation } });
-}
-
 /** Smallest and largest modality value among the stored values marked present. */
 function presentRange(modalityValues: Float64Array, present: Uint8Array): { min: number; max: number } {
   let min = Infinity;
